@@ -1,0 +1,1 @@
+"""ReChat auth service: users, roles, JWTs, refresh tokens, JWKS."""

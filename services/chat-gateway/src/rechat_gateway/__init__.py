@@ -1,0 +1,1 @@
+"""ReChat chat gateway: chat commands, SSE streams, Dify app registry."""

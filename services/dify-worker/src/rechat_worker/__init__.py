@@ -1,0 +1,1 @@
+"""ReChat Dify worker: consumes chat requests, streams Dify answers."""

@@ -1,0 +1,1 @@
+"""ReChat history service: conversations and messages read model."""

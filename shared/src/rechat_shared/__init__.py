@@ -1,0 +1,1 @@
+"""ReChat shared library: settings, errors, DB, auth verification, events, transports, Dify client."""

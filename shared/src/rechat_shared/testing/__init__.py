@@ -1,0 +1,1 @@
+"""Test helpers for real infrastructure (MariaDB, Redis, RabbitMQ, service processes)."""

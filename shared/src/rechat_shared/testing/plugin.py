@@ -1,0 +1,1 @@
+"""pytest plugin: fixtures for real infrastructure, loaded by every test run (see pyproject)."""

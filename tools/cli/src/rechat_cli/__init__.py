@@ -1,0 +1,1 @@
+"""The rechat command: dev, migrate, create-admin, serve."""
