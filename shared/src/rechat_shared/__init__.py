@@ -1,1 +1,1 @@
-"""ReChat shared library: settings, errors, DB, auth verification, events, transports, Dify client."""
+"""ReChat shared library: settings, errors, DB, auth verification, events, transports."""

@@ -1,0 +1,100 @@
+"""Reusable pydantic-settings building blocks that every service composes into its own Settings.
+
+Shared names (`DATABASE_URL`, `REDIS_URL`, `RABBITMQ_URL`) serve every service; a service-prefixed
+name (`AUTH_DATABASE_URL`) overrides it for that one service. Services declare such fields with
+`prefixed_field`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "change-me-in-production"
+MEMORY_URL = "memory://"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def prefixed_field(name: str, prefix: str, default: Any) -> Any:
+    """A field read from `{prefix}{name}` first, then from the shared `{name}`."""
+    aliases = (f"{prefix}{name}", name) if prefix else (name,)
+    return Field(default=default, validation_alias=AliasChoices(*aliases))
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has: environment, secret, data dir, logging, bind address, Redis."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    environment: Environment = Field(default=Environment.DEVELOPMENT, validation_alias="RECHAT_ENV")
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEFAULT_SECRET_KEY), validation_alias="RECHAT_SECRET_KEY"
+    )
+    data_dir: Path = Field(default=Path("data"), validation_alias="RECHAT_DATA_DIR")
+    host: str = Field(default="127.0.0.1", validation_alias="HOST")
+    port: int = Field(default=8000, validation_alias="PORT")
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    log_format: str = Field(default="json", validation_alias="LOG_FORMAT")
+    redis_url: str = Field(default=DEFAULT_REDIS_URL, validation_alias="REDIS_URL")
+    redis_prefix: str = Field(default="rechat:", validation_alias="REDIS_PREFIX")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            secret = self.secret_key.get_secret_value()
+            if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+                raise ValueError(
+                    "RECHAT_SECRET_KEY must be set to a random secret of at least 32 characters"
+                    " in production"
+                )
+        return self
+
+
+class DatabaseSettings(BaseSettings):
+    """Database URL: mysql+aiomysql in production, embedded SQLite in the data dir by default."""
+
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    database_echo: bool = Field(default=False, validation_alias="DATABASE_ECHO")
+    database_pool_size: int = Field(default=10, validation_alias="DATABASE_POOL_SIZE")
+
+
+def resolve_database_url(database_url: str, data_dir: Path) -> str:
+    """The configured URL, or the embedded SQLite file inside the data directory."""
+    if database_url:
+        return database_url
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{(data_dir / 'rechat.db').resolve()}"
+
+
+class RabbitSettings(BaseSettings):
+    rabbitmq_url: str = Field(default=DEFAULT_RABBITMQ_URL, validation_alias="RABBITMQ_URL")
+    rabbitmq_prefix: str = Field(default="", validation_alias="RABBITMQ_PREFIX")
+
+
+class JWTVerifySettings(BaseSettings):
+    """What a service needs to verify access tokens minted by auth."""
+
+    jwks_url: str = Field(
+        default="http://127.0.0.1:8001/api/auth/.well-known/jwks.json",
+        validation_alias="AUTH_JWKS_URL",
+    )
+    jwt_issuer: str = Field(default="rechat-auth", validation_alias="JWT_ISSUER")
+    jwt_audience: str = Field(default="rechat", validation_alias="JWT_AUDIENCE")
+    jwks_cache_seconds: int = Field(default=300, validation_alias="JWKS_CACHE_SECONDS")
+    jwt_leeway_seconds: int = Field(default=5, validation_alias="JWT_LEEWAY_SECONDS")
+
+
+def is_memory_url(url: str) -> bool:
+    """`memory://` selects the in-process implementation (embedded mode)."""
+    return url.startswith(MEMORY_URL)
