@@ -1,0 +1,310 @@
+"""The async Dify Service API client: one pooled ``httpx.AsyncClient`` per process.
+
+Create one ``DifyClient`` in the service's lifespan and pass a ``DifyApp`` to every call::
+
+    async with DifyClient() as dify:
+        stream = dify.stream_chat(app, ChatRequest(query="Hi", user="u-1"))
+        async with stream:
+            async for event in stream:
+                ...
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from rechat_shared.dify.apps import DifyApp, DifyTimeouts
+from rechat_shared.dify.errors import (
+    DifyError,
+    DifyProtocolError,
+    DifyTimeoutError,
+    DifyTransportError,
+    error_from_response,
+)
+from rechat_shared.dify.schemas import (
+    AppCheck,
+    AppInfo,
+    AppMeta,
+    AppParameters,
+    AppSite,
+    ChatAnswer,
+    ChatRequest,
+    CompletionRequest,
+    Conversation,
+    ConversationPage,
+    MessagePage,
+    UploadedFile,
+    WorkflowRunData,
+    WorkflowRunRequest,
+    WorkflowRunResult,
+)
+from rechat_shared.dify.stream import DifyStream
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class DifyClient:
+    """Calls any Dify app; the app (base URL and key) is given per call."""
+
+    def __init__(
+        self,
+        timeouts: DifyTimeouts | None = None,
+        *,
+        max_connections: int = 1000,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.timeouts = timeouts or DifyTimeouts()
+        t = self.timeouts
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
+            limits=httpx.Limits(
+                max_connections=max_connections,
+                max_keepalive_connections=min(max_connections, 200),
+            ),
+            transport=transport,
+            headers={"User-Agent": "rechat-dify-client"},
+        )
+
+    async def __aenter__(self) -> DifyClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # -- streaming generations -------------------------------------------------------------
+
+    def stream_chat(
+        self, app: DifyApp, request: ChatRequest, *, raise_on_error: bool = True
+    ) -> DifyStream:
+        """``POST /chat-messages`` streaming (chat, agent-chat, advanced-chat apps)."""
+        return self._stream(app, "/chat-messages", _body(request, "streaming"), raise_on_error)
+
+    def stream_completion(
+        self, app: DifyApp, request: CompletionRequest, *, raise_on_error: bool = True
+    ) -> DifyStream:
+        """``POST /completion-messages`` streaming."""
+        body = _body(request, "streaming")
+        return self._stream(app, "/completion-messages", body, raise_on_error)
+
+    def stream_workflow(
+        self, app: DifyApp, request: WorkflowRunRequest, *, raise_on_error: bool = True
+    ) -> DifyStream:
+        """``POST /workflows/run`` streaming."""
+        return self._stream(app, "/workflows/run", _body(request, "streaming"), raise_on_error)
+
+    def _stream(
+        self, app: DifyApp, path: str, body: dict[str, Any], raise_on_error: bool
+    ) -> DifyStream:
+        request = self._http.build_request("POST", app.root + path, json=body, headers=_auth(app))
+
+        async def open_response() -> httpx.Response:
+            try:
+                return await self._http.send(request, stream=True)
+            except httpx.TimeoutException as exc:
+                raise DifyTimeoutError(f"{type(exc).__name__} calling {path}") from None
+            except httpx.HTTPError as exc:
+                raise DifyTransportError(f"{type(exc).__name__} calling {path}: {exc}") from None
+
+        return DifyStream(open_response, self.timeouts, raise_on_error=raise_on_error)
+
+    # -- blocking generations --------------------------------------------------------------
+
+    async def chat(self, app: DifyApp, request: ChatRequest) -> ChatAnswer:
+        """``POST /chat-messages`` blocking (not for agent-chat apps)."""
+        body = _body(request, "blocking")
+        return await self._call(ChatAnswer, app, "POST", "/chat-messages", json=body, slow=True)
+
+    async def complete(self, app: DifyApp, request: CompletionRequest) -> ChatAnswer:
+        """``POST /completion-messages`` blocking."""
+        body = _body(request, "blocking")
+        path = "/completion-messages"
+        return await self._call(ChatAnswer, app, "POST", path, json=body, slow=True)
+
+    async def run_workflow(self, app: DifyApp, request: WorkflowRunRequest) -> WorkflowRunResult:
+        """``POST /workflows/run`` blocking (a failed run is ``data.status == "failed"``)."""
+        body = _body(request, "blocking")
+        path = "/workflows/run"
+        return await self._call(WorkflowRunResult, app, "POST", path, json=body, slow=True)
+
+    async def get_workflow_run(self, app: DifyApp, workflow_run_id: str) -> WorkflowRunData:
+        """``GET /workflows/run/{id}`` (to reconcile a stream that lost its terminal event)."""
+        path = f"/workflows/run/{workflow_run_id}"
+        return await self._call(WorkflowRunData, app, "GET", path)
+
+    # -- stop --------------------------------------------------------------------------------
+
+    async def stop_chat(self, app: DifyApp, task_id: str, user: str) -> None:
+        """Stop a running chat-family generation (always succeeds, whatever the task state)."""
+        await self._json(app, "POST", f"/chat-messages/{task_id}/stop", json={"user": user})
+
+    async def stop_completion(self, app: DifyApp, task_id: str, user: str) -> None:
+        """Stop a running completion."""
+        path = f"/completion-messages/{task_id}/stop"
+        await self._json(app, "POST", path, json={"user": user})
+
+    async def stop_workflow(self, app: DifyApp, task_id: str, user: str) -> None:
+        """Stop a running workflow."""
+        await self._json(app, "POST", f"/workflows/tasks/{task_id}/stop", json={"user": user})
+
+    # -- conversations and messages ------------------------------------------------------------
+
+    async def list_conversations(
+        self,
+        app: DifyApp,
+        user: str,
+        *,
+        last_id: str | None = None,
+        limit: int = 20,
+        sort_by: str = "-updated_at",
+    ) -> ConversationPage:
+        """``GET /conversations`` of ``user`` (keyset paging with ``last_id``)."""
+        params = _params(user=user, last_id=last_id, limit=limit, sort_by=sort_by)
+        return await self._call(ConversationPage, app, "GET", "/conversations", params=params)
+
+    async def rename_conversation(
+        self,
+        app: DifyApp,
+        conversation_id: str,
+        user: str,
+        *,
+        name: str | None = None,
+        auto_generate: bool = False,
+    ) -> Conversation:
+        """Rename a conversation, or let Dify generate a title (``auto_generate``)."""
+        body = {"name": name or "", "auto_generate": auto_generate, "user": user}
+        path = f"/conversations/{conversation_id}/name"
+        return await self._call(Conversation, app, "POST", path, json=body)
+
+    async def delete_conversation(self, app: DifyApp, conversation_id: str, user: str) -> None:
+        """Delete a conversation (204 on current servers, 200 on 0.15)."""
+        await self._json(app, "DELETE", f"/conversations/{conversation_id}", json={"user": user})
+
+    async def list_messages(
+        self,
+        app: DifyApp,
+        conversation_id: str,
+        user: str,
+        *,
+        first_id: str | None = None,
+        limit: int = 20,
+    ) -> MessagePage:
+        """``GET /messages``: newest page first, oldest-first inside the page."""
+        params = _params(conversation_id=conversation_id, user=user, first_id=first_id, limit=limit)
+        return await self._call(MessagePage, app, "GET", "/messages", params=params)
+
+    async def send_feedback(
+        self,
+        app: DifyApp,
+        message_id: str,
+        user: str,
+        rating: str | None,
+        content: str | None = None,
+    ) -> None:
+        """Rate a message ``like``/``dislike``, or clear the rating with ``None``."""
+        body: dict[str, Any] = {"rating": rating, "user": user}
+        if content is not None:
+            body["content"] = content
+        await self._json(app, "POST", f"/messages/{message_id}/feedbacks", json=body)
+
+    async def suggested_questions(self, app: DifyApp, message_id: str, user: str) -> list[str]:
+        """``GET /messages/{id}/suggested``: follow-up questions after an answer."""
+        path = f"/messages/{message_id}/suggested"
+        payload = await self._json(app, "GET", path, params={"user": user}, slow=True)
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, list):
+            raise DifyProtocolError("suggested questions without a 'data' list")
+        return [str(question) for question in data]
+
+    # -- app description -----------------------------------------------------------------------
+
+    async def get_parameters(self, app: DifyApp) -> AppParameters:
+        """``GET /parameters``: opening statement, suggestions, input form, file upload."""
+        return await self._call(AppParameters, app, "GET", "/parameters")
+
+    async def get_info(self, app: DifyApp) -> AppInfo:
+        """``GET /info``: name, description, tags (and mode on newer servers)."""
+        return await self._call(AppInfo, app, "GET", "/info")
+
+    async def get_meta(self, app: DifyApp) -> AppMeta:
+        """``GET /meta``: tool icons."""
+        return await self._call(AppMeta, app, "GET", "/meta")
+
+    async def get_site(self, app: DifyApp) -> AppSite:
+        """``GET /site`` (not served by 0.15: raises ``DifyNotFoundError`` there)."""
+        return await self._call(AppSite, app, "GET", "/site")
+
+    async def check_app(self, app: DifyApp) -> AppCheck:
+        """Key test for the admin UI: ``/info`` and ``/parameters`` both answer."""
+        try:
+            info = await self.get_info(app)
+            parameters = await self.get_parameters(app)
+        except DifyError as exc:
+            return AppCheck(ok=False, reason=str(exc))
+        return AppCheck(ok=True, info=info, parameters=parameters)
+
+    async def upload_file(
+        self, app: DifyApp, user: str, filename: str, content: bytes, mime_type: str
+    ) -> UploadedFile:
+        """``POST /files/upload`` (multipart); use the id as ``FileRef.upload_file_id``."""
+        files = {"file": (filename, content, mime_type)}
+        return await self._call(
+            UploadedFile, app, "POST", "/files/upload", files=files, data={"user": user}
+        )
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    async def _call(
+        self, model: type[ModelT], app: DifyApp, method: str, path: str, **kwargs: Any
+    ) -> ModelT:
+        payload = await self._json(app, method, path, **kwargs)
+        try:
+            return model.model_validate(payload)
+        except ValidationError as exc:
+            raise DifyProtocolError(f"unexpected {path} answer: {exc.errors()[0]['msg']}") from None
+
+    async def _json(
+        self, app: DifyApp, method: str, path: str, *, slow: bool = False, **kwargs: Any
+    ) -> Any:
+        timeout = self._http.timeout
+        if slow:
+            t = self.timeouts
+            timeout = httpx.Timeout(
+                connect=t.connect, read=t.blocking_read, write=t.write, pool=t.pool
+            )
+        try:
+            response = await self._http.request(
+                method, app.root + path, headers=_auth(app), timeout=timeout, **kwargs
+            )
+        except httpx.TimeoutException as exc:
+            raise DifyTimeoutError(f"{type(exc).__name__} calling {path}") from None
+        except httpx.HTTPError as exc:
+            raise DifyTransportError(f"{type(exc).__name__} calling {path}: {exc}") from None
+        if response.status_code >= 400:
+            raise error_from_response(response, response.content)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise DifyProtocolError(f"{path} answered non-JSON") from None
+
+
+def _auth(app: DifyApp) -> dict[str, str]:
+    return {"Authorization": f"Bearer {app.api_key.get_secret_value()}"}
+
+
+def _body(request: BaseModel, response_mode: str) -> dict[str, Any]:
+    body = request.model_dump(mode="json", exclude_none=True)
+    body["response_mode"] = response_mode
+    return body
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}

@@ -1,0 +1,218 @@
+"""One streaming generation: status check, SSE decoding, terminal rules, deadline and watchdog.
+
+Terminal rules (DIFY_API.md §2.6): ``message_end`` ends chat, agent and completion streams;
+``workflow_finished`` ends workflow streams; ``error`` ends any stream. A chatflow sends both
+``workflow_finished`` and ``message_end`` in either order: the first one completes the answer, the
+second is awaited for ``terminal_grace`` seconds at most. EOF before any terminal event is a
+failure (``DifyStreamIncompleteError``). The response is closed right after the terminal event(s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from rechat_shared.dify.apps import DifyTimeouts
+from rechat_shared.dify.errors import (
+    DifyDeadlineError,
+    DifyError,
+    DifyProtocolError,
+    DifyStallError,
+    DifyStreamError,
+    DifyStreamIncompleteError,
+    DifyTimeoutError,
+    DifyTransportError,
+    error_from_response,
+)
+from rechat_shared.dify.events import (
+    DifyEvent,
+    ErrorEvent,
+    MessageEndEvent,
+    PingEvent,
+    WorkflowFinishedEvent,
+    WorkflowStartedEvent,
+    parse_event,
+)
+from rechat_shared.dify.sse import aiter_frames
+
+OpenResponse = Callable[[], Awaitable[httpx.Response]]
+
+
+class DifyStream:
+    """Async iterator of typed events of one generation; also an async context manager.
+
+    ``async for event in stream`` yields every event but pings (unless ``include_pings``).
+    An in-band ``error`` raises ``DifyStreamError`` (or is yielded when ``raise_on_error`` is
+    false). ``task_id``, ``conversation_id``, ``message_id`` and ``workflow_run_id`` are filled
+    in as soon as an event carries them (``task_id`` is what the stop endpoints take).
+    """
+
+    def __init__(
+        self,
+        open_response: OpenResponse,
+        timeouts: DifyTimeouts,
+        *,
+        raise_on_error: bool = True,
+        include_pings: bool = False,
+    ) -> None:
+        self._open = open_response
+        self._timeouts = timeouts
+        self._raise_on_error = raise_on_error
+        self._include_pings = include_pings
+        self._response: httpx.Response | None = None
+        self._iterator: AsyncIterator[DifyEvent] | None = None
+        self.task_id: str | None = None
+        self.conversation_id: str | None = None
+        self.message_id: str | None = None
+        self.workflow_run_id: str | None = None
+        self.terminal: DifyEvent | None = None
+        self.completed = False
+
+    def __aiter__(self) -> AsyncIterator[DifyEvent]:
+        if self._iterator is None:
+            self._iterator = self._events()
+        return self._iterator
+
+    async def __aenter__(self) -> DifyStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection (safe to call more than once)."""
+        if self._iterator is not None and hasattr(self._iterator, "aclose"):
+            await self._iterator.aclose()
+        if self._response is not None:
+            await self._response.aclose()
+
+    async def _events(self) -> AsyncIterator[DifyEvent]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeouts.deadline
+        try:
+            async with asyncio.timeout_at(deadline):
+                self._response = response = await self._open()
+                await _check_stream_response(response)
+        except TimeoutError:
+            raise DifyDeadlineError("no answer before the generation deadline") from None
+        try:
+            async for event in self._read(response, deadline):
+                yield event
+        finally:
+            await response.aclose()
+
+    async def _read(self, response: httpx.Response, deadline: float) -> AsyncIterator[DifyEvent]:
+        loop = asyncio.get_running_loop()
+        frames = aiter_frames(response.aiter_bytes())
+        state = _TerminalState()
+        progress_at = loop.time()
+        while True:
+            limit = min(deadline, progress_at + self._timeouts.stall)
+            if state.grace_until is not None:
+                limit = min(limit, state.grace_until)
+            try:
+                async with asyncio.timeout_at(limit):
+                    name, data = await anext(frames)
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                if state.grace_until is not None and loop.time() >= state.grace_until - 0.001:
+                    return
+                if loop.time() >= deadline - 0.001:
+                    raise DifyDeadlineError(
+                        f"generation exceeded its {self._timeouts.deadline:g} s deadline"
+                    ) from None
+                raise DifyStallError(f"no event but pings for {self._timeouts.stall:g} s") from None
+            except httpx.TimeoutException as exc:
+                raise DifyTimeoutError(f"read timed out: {type(exc).__name__}") from None
+            except httpx.TransportError as exc:
+                if state.done_once:
+                    return
+                raise DifyStreamIncompleteError(
+                    f"connection lost before a terminal event: {type(exc).__name__}"
+                ) from None
+            event = parse_event(data, name)
+            if isinstance(event, PingEvent):
+                if self._include_pings:
+                    yield event
+                continue
+            self._remember(event)
+            if isinstance(event, ErrorEvent):
+                self.terminal, self.completed = event, False
+                if self._raise_on_error:
+                    raise DifyStreamError(event.code, event.status, event.message)
+                yield event
+                return
+            finished = state.observe(event, loop.time() + self._timeouts.terminal_grace)
+            if state.done_once and self.terminal is None:
+                self.terminal = event
+                self.completed = True
+            yield event
+            if finished:
+                return
+            progress_at = loop.time()
+        if not state.done_once:
+            raise DifyStreamIncompleteError("stream ended without a terminal event")
+
+    def _remember(self, event: DifyEvent) -> None:
+        fields: dict[str, Any] = event.__dict__
+        self.task_id = self.task_id or fields.get("task_id")
+        self.conversation_id = self.conversation_id or fields.get("conversation_id")
+        self.message_id = self.message_id or fields.get("message_id")
+        self.workflow_run_id = self.workflow_run_id or fields.get("workflow_run_id")
+
+
+class _TerminalState:
+    """Tracks which terminal events arrived; decides when the stream is over."""
+
+    def __init__(self) -> None:
+        self.workflow_started = False
+        self.workflow_finished = False
+        self.message_end = False
+        self.chat_family = False
+        self.grace_until: float | None = None
+
+    @property
+    def done_once(self) -> bool:
+        return self.workflow_finished or self.message_end
+
+    def observe(self, event: DifyEvent, grace_until: float) -> bool:
+        """Record ``event``; True when nothing more should be read."""
+        if event.__dict__.get("message_id"):
+            self.chat_family = True
+        if isinstance(event, WorkflowStartedEvent):
+            self.workflow_started = True
+        elif isinstance(event, MessageEndEvent):
+            self.message_end = True
+            if self.workflow_started and not self.workflow_finished:
+                self.grace_until = self.grace_until or grace_until
+                return False
+            return True
+        elif isinstance(event, WorkflowFinishedEvent):
+            self.workflow_finished = True
+            if self.chat_family and not self.message_end:
+                self.grace_until = self.grace_until or grace_until
+                return False
+            return True
+        return False
+
+
+async def _check_stream_response(response: httpx.Response) -> None:
+    """A 4xx/5xx (JSON or HTML) or a non-SSE body before the stream is a typed error."""
+    try:
+        if response.status_code >= 400:
+            body = await response.aread()
+            raise error_from_response(response, body)
+        content_type = response.headers.get("content-type", "")
+        if not content_type.startswith("text/event-stream"):
+            await response.aread()
+            raise DifyProtocolError(f"expected an event stream, got {content_type or 'nothing'}")
+    except DifyError:
+        await response.aclose()
+        raise
+    except httpx.HTTPError as exc:
+        await response.aclose()
+        raise DifyTransportError(f"reading the error body failed: {type(exc).__name__}") from None

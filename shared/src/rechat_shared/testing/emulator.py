@@ -1,0 +1,184 @@
+"""pytest fixtures for the Dify emulator (a real process) and the recorded Dify 0.15.3 exchanges.
+
+``dify_emulator`` (session scope) starts ``rechat-dify-emulator`` on a free port, waits until it
+answers and yields a ``RunningEmulator`` with ``base_url`` (``http://127.0.0.1:PORT/v1``), the
+default app keys and ``app(mode)`` giving a ``DifyApp``. ``dify_emulator_015`` is the same under
+the ``0.15`` profile. ``dify_recordings`` loads ``../shared/fixtures/dify-0.15.3``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from rechat_shared.dify.apps import DifyApp
+
+DEFAULT_KEYS: dict[str, str] = {
+    "chat": "app-emulator-chat",
+    "agent-chat": "app-emulator-agent",
+    "advanced-chat": "app-emulator-chatflow",
+    "workflow": "app-emulator-workflow",
+    "completion": "app-emulator-completion",
+}
+
+
+@dataclass(frozen=True)
+class RunningEmulator:
+    """A started emulator process: where it listens and which keys it serves."""
+
+    base_url: str
+    root_url: str
+    keys: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_KEYS))
+
+    def app(self, mode: str = "chat") -> DifyApp:
+        """The ``DifyApp`` of the default app of ``mode`` (chat, agent-chat, advanced-chat...)."""
+        return DifyApp(base_url=self.base_url, api_key=SecretStr(self.keys[mode]))
+
+    def control(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Call the control API (``/_emulator/...``) synchronously; returns the JSON answer."""
+        response = httpx.request(method, f"{self.root_url}/_emulator{path}", timeout=10, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+
+def free_port() -> int:
+    """A TCP port that is free right now on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_emulator(
+    *extra_args: str, timeout: float = 20.0
+) -> tuple[subprocess.Popen[bytes], RunningEmulator]:
+    """Start the emulator as a real process on a free port and wait until it answers."""
+    port = free_port()
+    command = [sys.executable, "-m", "rechat_dify_emulator", "--host", "127.0.0.1"]
+    command += ["--port", str(port), *extra_args]
+    # the command is our own entry point, no user input
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+    root = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"the Dify emulator exited: {stderr[-2000:]}")
+        try:
+            if httpx.get(f"{root}/_emulator/health", timeout=1).status_code == 200:
+                return process, RunningEmulator(base_url=f"{root}/v1", root_url=root)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    stop_emulator(process)
+    raise RuntimeError(f"the Dify emulator did not answer within {timeout} s")
+
+
+def stop_emulator(process: subprocess.Popen[bytes]) -> None:
+    """Terminate the emulator process (kill it if it does not stop within 5 s)."""
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+    if process.stderr:
+        process.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def dify_emulator() -> Iterator[RunningEmulator]:
+    """The emulator (``current`` profile, pings every 0.5 s) as a real process."""
+    process, emulator = start_emulator("--ping-interval", "0.5")
+    try:
+        yield emulator
+    finally:
+        stop_emulator(process)
+
+
+@pytest.fixture(scope="session")
+def dify_emulator_015() -> Iterator[RunningEmulator]:
+    """The emulator under the ``0.15`` profile (what the recorded fixtures show)."""
+    process, emulator = start_emulator("--profile", "0.15", "--ping-interval", "0.5")
+    try:
+        yield emulator
+    finally:
+        stop_emulator(process)
+
+
+# -- recorded exchanges -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One recorded exchange of ``fixtures/dify-0.15.3``: the request and the raw response."""
+
+    name: str
+    request: dict[str, Any]
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    @property
+    def is_stream(self) -> bool:
+        return self.content_type.startswith("text/event-stream")
+
+
+def fixtures_dir() -> Path:
+    """Where the recordings are: ``$RECHAT_DIFY_FIXTURES`` or ``<repo>/../shared/fixtures/...``."""
+    configured = os.environ.get("RECHAT_DIFY_FIXTURES")
+    if configured:
+        return Path(configured)
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "fixtures" / "dify-0.15.3"
+        if (candidate / "README.md").exists():
+            return candidate
+    raise FileNotFoundError("fixtures/dify-0.15.3 not found; set RECHAT_DIFY_FIXTURES")
+
+
+def dechunk(body: bytes) -> bytes:
+    """Remove HTTP/1.1 chunked framing (the one raw-wire recording keeps it)."""
+    out, rest = bytearray(), body
+    while rest:
+        size_line, rest = rest.split(b"\r\n", 1)
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        rest = rest[size + 2 :]
+    return bytes(out)
+
+
+def load_recording(path: Path) -> Recording:
+    """Read one ``NAME.http`` and its ``NAME.request.json``."""
+    head, body = path.read_bytes().split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        key, _, value = line.partition(":")
+        headers[key.strip().lower()] = value.strip()
+    if headers.get("transfer-encoding") == "chunked" and path.stem.endswith("raw_chunked_wire"):
+        body = dechunk(body)
+    request = json.loads(path.with_name(path.stem + ".request.json").read_text())
+    return Recording(path.stem, request, int(lines[0].split()[1]), headers, body)
+
+
+def load_recordings() -> list[Recording]:
+    """Every recording, sorted by name."""
+    return [load_recording(path) for path in sorted(fixtures_dir().glob("*.http"))]
