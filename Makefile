@@ -1,0 +1,35 @@
+# ReChat: `make run` starts everything, `make test` checks everything. Both set themselves up.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+export UV_LINK_MODE ?= copy
+
+.PHONY: run test setup lint typecheck pytest web-check system-packages
+
+$(UV):
+	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+setup: $(UV)
+	$(UV) sync --frozen
+
+run: setup
+	$(UV) run rechat dev
+
+system-packages:
+	bash tools/scripts/ensure-system-packages.sh
+
+lint: setup
+	$(UV) run ruff format --check .
+	$(UV) run ruff check .
+
+typecheck: setup
+	$(UV) run mypy -p rechat_shared -p rechat_auth -p rechat_gateway -p rechat_worker \
+		-p rechat_history -p rechat_dify_emulator -p rechat_cli
+
+web-check:
+	cd web && npm ci --no-audit --no-fund && npm run typecheck && npm run lint \
+		&& npm run test:unit && npm run build
+
+pytest: setup
+	$(UV) run pytest
+
+test: system-packages lint typecheck web-check pytest
