@@ -12,12 +12,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
-from redis.asyncio import Redis
-
 from rechat_shared.errors import Forbidden, Unauthorized
 from rechat_shared.redis import Keys
 from rechat_shared.security import JWKSCache, TokenVerifier, user_state_key
 from rechat_shared.settings import JWTVerifySettings
+from redis.asyncio import Redis
 
 
 class KeyRing:
@@ -110,7 +109,7 @@ async def test_tampered_alg_none_wrong_key_and_unknown_kid_are_401(
 ) -> None:
     kid = ring.add()
     token = ring.mint(kid)
-    header, payload, signature = token.split(".")
+    header, _payload, signature = token.split(".")
     forged_payload = jwt.utils.base64url_encode(b'{"sub":"admin","role":"admin"}').decode()
     unsigned = jwt.encode({"sub": "user-1", "role": "admin"}, None, algorithm="none")
     stranger = Ed25519PrivateKey.generate()
