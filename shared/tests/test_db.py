@@ -7,6 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import String, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
 from rechat_shared.db import (
     UTCDateTime,
     create_engine,
@@ -14,9 +18,6 @@ from rechat_shared.db import (
     naming_metadata,
     unit_of_work,
 )
-from sqlalchemy import String, select
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):

@@ -12,11 +12,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
+from redis.asyncio import Redis
+
 from rechat_shared.errors import Forbidden, Unauthorized
 from rechat_shared.redis import Keys
 from rechat_shared.security import JWKSCache, TokenVerifier, user_state_key
 from rechat_shared.settings import JWTVerifySettings
-from redis.asyncio import Redis
 
 
 class KeyRing:
