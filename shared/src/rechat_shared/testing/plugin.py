@@ -5,6 +5,7 @@
 - `redis_url` / `redis_prefix`: the real Redis and a key prefix unique to each test.
 - `rabbit_prefix`: exchange/queue name prefix unique to this run (deleted at the end).
 - `service_process`: starts a service as a real process and waits until it answers.
+- `dify_emulator` / `dify_emulator_015`: the Dify emulator as a real process (both profiles).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rechat_shared.db import create_engine
+from rechat_shared.testing.emulator import dify_emulator, dify_emulator_015
 from rechat_shared.testing.infra import (
     MARIADB_ADMIN_URL,
     RABBITMQ_URL,
@@ -27,7 +29,8 @@ from rechat_shared.testing.infra import (
 )
 from rechat_shared.testing.processes import ServiceProcess, free_port
 
-__all__ = ["ServiceProcess", "free_port"]
+# Re-exported fixtures are registered with pytest through this plugin module.
+__all__ = ["ServiceProcess", "dify_emulator", "dify_emulator_015", "free_port"]
 
 
 @pytest.fixture(scope="session")
