@@ -1,0 +1,44 @@
+"""``rechat-dify-emulator``: serve the emulated Dify Service API with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import uvicorn
+
+from rechat_dify_emulator.app import create_app
+from rechat_dify_emulator.config import default_config, load_config
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the flags and run the server until interrupted."""
+    parser = argparse.ArgumentParser(prog="rechat-dify-emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--config", type=Path, help="YAML or JSON file with apps and settings")
+    parser.add_argument("--profile", choices=["current", "0.15"], default=None)
+    parser.add_argument("--ping-interval", type=float, default=None, help="seconds (default 10)")
+    parser.add_argument("--token-delay", type=float, default=None, help="seconds between tokens")
+    parser.add_argument("--log-level", default="warning")
+    args = parser.parse_args(argv)
+    overrides = {
+        "profile": args.profile,
+        "ping_interval": args.ping_interval,
+        "token_delay": args.token_delay,
+    }
+    overrides = {key: value for key, value in overrides.items() if value is not None}
+    config = load_config(args.config, **overrides) if args.config else default_config(**overrides)
+    uvicorn.run(
+        create_app(config),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        backlog=4096,
+        timeout_keep_alive=30,
+    )
+
+
+if __name__ == "__main__":
+    main()
