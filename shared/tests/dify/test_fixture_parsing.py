@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import BaseModel, SecretStr
+
 from rechat_shared.dify import (
     AppInfo,
     AppMeta,
