@@ -1,0 +1,78 @@
+// The sidebar's conversations: pinned ones, the paged list (infinite scroll), and row actions.
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import { conversationsApi } from '@/api/conversations'
+import type { Conversation } from '@/api/types'
+
+const PAGE = 30
+
+export const useConversationsStore = defineStore('conversations', () => {
+  const pinned = ref<Conversation[]>([])
+  const items = ref<Conversation[]>([])
+  const nextCursor = ref<string | null>(null)
+  const loading = ref(false)
+  const done = ref(false)
+
+  /** Pinned conversations are shown in their own section, not again in the dated list. */
+  const unpinned = computed(() => items.value.filter((c) => !c.pinned))
+
+  async function reload() {
+    loading.value = true
+    try {
+      const [pins, page] = await Promise.all([
+        conversationsApi.list({ pinned: true, archived: false, limit: 100 }),
+        conversationsApi.list({ archived: false, limit: PAGE }),
+      ])
+      pinned.value = pins.items
+      items.value = page.items
+      nextCursor.value = page.next_cursor
+      done.value = !page.next_cursor
+    } finally {
+      loading.value = false
+    }
+  }
+
+  async function loadMore() {
+    if (loading.value || done.value) return
+    loading.value = true
+    try {
+      const page = await conversationsApi.list({ archived: false, limit: PAGE, cursor: nextCursor.value })
+      const known = new Set(items.value.map((c) => c.id))
+      items.value.push(...page.items.filter((c) => !known.has(c.id)))
+      nextCursor.value = page.next_cursor
+      done.value = !page.next_cursor
+    } finally {
+      loading.value = false
+    }
+  }
+
+  function replace(updated: Conversation) {
+    const swap = (list: Conversation[]) => list.map((c) => (c.id === updated.id ? updated : c))
+    items.value = swap(items.value)
+    pinned.value = updated.pinned && !updated.archived
+      ? [updated, ...pinned.value.filter((c) => c.id !== updated.id)]
+      : pinned.value.filter((c) => c.id !== updated.id)
+    if (updated.archived) items.value = items.value.filter((c) => c.id !== updated.id)
+  }
+
+  const find = (id: string) => items.value.find((c) => c.id === id) ?? pinned.value.find((c) => c.id === id) ?? null
+
+  async function rename(id: string, title: string) {
+    replace(await conversationsApi.update(id, { title }))
+  }
+  async function setPinned(id: string, value: boolean) {
+    replace(await conversationsApi.update(id, { pinned: value }))
+  }
+  async function setArchived(id: string, value: boolean) {
+    const updated = await conversationsApi.update(id, { archived: value })
+    replace(updated)
+    if (!value) await reload()
+  }
+  async function remove(id: string) {
+    await conversationsApi.remove(id)
+    items.value = items.value.filter((c) => c.id !== id)
+    pinned.value = pinned.value.filter((c) => c.id !== id)
+  }
+
+  return { pinned, items, unpinned, loading, done, reload, loadMore, find, rename, setPinned, setArchived, remove }
+})
