@@ -1,0 +1,80 @@
+"""The attach algorithm both hubs share: replay the log after the attach point, then forward
+live events in seq order, skipping duplicates and re-reading the log on a gap."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from rechat_shared.events import StreamEvent
+
+LogReader = Callable[[int], Awaitable[list[StreamEvent]]]
+"""Reads the replay log: every event with seq greater than the argument, in order."""
+
+RESYNC = None
+"""Put on a subscription's live queue when the live feed may have lost events (reconnect)."""
+
+
+class LogSubscription:
+    """`StreamSubscription` over a live queue (filled by the hub) and a log reader.
+
+    Every await in `__anext__` is at a point where cancelling loses nothing: state only changes
+    after a read completed.
+    """
+
+    def __init__(self, read_log: LogReader, last_event_id: int | None) -> None:
+        self.live: asyncio.Queue[StreamEvent | None] = asyncio.Queue()
+        self._read_log = read_log
+        self._last = max(0, last_event_id or 0)
+        self._ready: deque[StreamEvent] = deque()
+        self._need_log = True
+        self._gap_event: StreamEvent | None = None
+        self._finished = False
+        self.closed = False
+
+    @property
+    def last_seq(self) -> int:
+        return self._last
+
+    def __aiter__(self) -> LogSubscription:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        while True:
+            while self._ready:
+                event = self._ready.popleft()
+                if event.seq > self._last:
+                    self._last = event.seq
+                    self._finished = event.is_terminal
+                    return event
+            if self._finished or self.closed:
+                raise StopAsyncIteration
+            if self._need_log:
+                await self._catch_up()
+                continue
+            item = await self.live.get()
+            self._take_live(item)
+
+    def _take_live(self, item: StreamEvent | None) -> None:
+        if item is RESYNC:
+            self._need_log = True
+        elif item.seq == self._last + 1:
+            self._ready.append(item)
+        elif item.seq > self._last + 1:
+            self._need_log = True  # a gap: the log has what the live feed missed
+            self._gap_event = item
+
+    async def _catch_up(self) -> None:
+        events = await self._read_log(self._last)
+        gap_event, self._gap_event = self._gap_event, None
+        self._need_log = False
+        self._ready.extend(events)
+        newest = events[-1].seq if events else self._last
+        if gap_event is not None and gap_event.seq > newest:
+            self._ready.append(gap_event)  # the log was trimmed or expired: keep what we have
+
+    def close(self) -> None:
+        """End the iteration (the hub is closing)."""
+        self.closed = True
+        self.live.put_nowait(RESYNC)
