@@ -1,0 +1,105 @@
+"""Schemas of the apps registry: `App` for users, `AdminApp` and its create/update bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
+
+from rechat_shared.events import AppMode, Role
+
+ALL_ROLES: list[Role] = ["admin", "user"]
+
+
+class App(BaseModel):
+    """An app as the chat UI sees it, described by Dify's `/parameters`."""
+
+    id: str
+    name: str
+    description: str
+    icon: str
+    mode: AppMode
+    opening_statement: str | None = None
+    suggested_questions: list[str] = Field(default_factory=list)
+    user_input_form: list[dict[str, Any]] = Field(default_factory=list)
+    file_upload: dict[str, Any] | None = None
+    suggested_questions_after_answer: bool = False
+
+
+class AdminApp(BaseModel):
+    """An app as the administrator manages it; the key is never returned, only a hint."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    description: str
+    icon: str
+    base_url: str
+    mode: AppMode
+    enabled: bool
+    visible_to_roles: list[Role]
+    api_key_hint: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def _base_url(value: HttpUrl | None) -> str | None:
+    return None if value is None else str(value).rstrip("/")
+
+
+class AppCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    icon: str = Field(default="", max_length=500)
+    base_url: HttpUrl
+    api_key: SecretStr = Field(min_length=1, max_length=500)
+    mode: AppMode = "chat"
+    enabled: bool = True
+    visible_to_roles: list[Role] = Field(default_factory=lambda: list(ALL_ROLES), max_length=3)
+
+    @field_validator("base_url")
+    @classmethod
+    def _short_url(cls, value: HttpUrl) -> HttpUrl:
+        if len(str(value)) > 500:
+            raise ValueError("base_url is longer than 500 characters")
+        return value
+
+    @property
+    def base_url_text(self) -> str:
+        return _base_url(self.base_url) or ""
+
+
+class AppUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    icon: str | None = Field(default=None, max_length=500)
+    base_url: HttpUrl | None = None
+    api_key: SecretStr | None = Field(default=None, min_length=1, max_length=500)
+    mode: AppMode | None = None
+    enabled: bool | None = None
+    visible_to_roles: list[Role] | None = Field(default=None, max_length=3)
+
+    @field_validator("base_url")
+    @classmethod
+    def _short_url(cls, value: HttpUrl | None) -> HttpUrl | None:
+        if value is not None and len(str(value)) > 500:
+            raise ValueError("base_url is longer than 500 characters")
+        return value
+
+    @property
+    def base_url_text(self) -> str | None:
+        return _base_url(self.base_url)
+
+
+class AppTestResult(BaseModel):
+    """Outcome of checking an app's key against Dify."""
+
+    ok: bool
+    reason: str | None = None
+    info: dict[str, Any] | None = None

@@ -1,0 +1,167 @@
+"""The apps registry: admin CRUD with encrypted keys, the caller's app list, key checks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from rechat_gateway.apps.parameters import ParametersCache
+from rechat_gateway.apps.repository import AppRepository
+from rechat_gateway.apps.schemas import App, AppCreate, AppTestResult, AppUpdate
+from rechat_gateway.models import App as AppRow
+from rechat_shared.crypto import SecretBox, mask_secret
+from rechat_shared.dify import (
+    DifyApp,
+    DifyAuthError,
+    DifyClient,
+    DifyError,
+    DifyNotFoundError,
+    DifyTimeoutError,
+    DifyTransportError,
+)
+from rechat_shared.errors import NotFound
+from rechat_shared.events import DifyTarget
+from rechat_shared.security import Principal
+
+CHECK_TIMEOUT = 10.0
+
+
+def is_visible(app: AppRow, principal: Principal) -> bool:
+    """Enabled, and the caller's role is one it is shown to (administrators see every app)."""
+    return app.enabled and (principal.role == "admin" or principal.role in app.visible_to_roles)
+
+
+class AppService:
+    def __init__(
+        self,
+        repository: AppRepository,
+        box: SecretBox,
+        dify: DifyClient,
+        parameters: ParametersCache,
+    ) -> None:
+        self.repository = repository
+        self.box = box
+        self.dify = dify
+        self.parameters = parameters
+
+    # -- administration --------------------------------------------------------------------
+
+    async def list_all(self) -> Sequence[AppRow]:
+        return await self.repository.list()
+
+    async def get(self, app_id: str) -> AppRow:
+        app = await self.repository.get(app_id)
+        if app is None:
+            raise NotFound("App not found", code="app_not_found")
+        return app
+
+    async def create(self, body: AppCreate) -> AppRow:
+        key = body.api_key.get_secret_value().strip()
+        row = AppRow(
+            name=body.name,
+            description=body.description,
+            icon=body.icon,
+            base_url=body.base_url_text,
+            mode=body.mode,
+            enabled=body.enabled,
+            visible_to_roles=list(dict.fromkeys(body.visible_to_roles)),
+            api_key_encrypted=self.box.encrypt(key),
+            api_key_hint=mask_secret(key),
+        )
+        return await self.repository.add(row)
+
+    async def update(self, app_id: str, body: AppUpdate) -> AppRow:
+        app = await self.get(app_id)
+        changes = body.model_dump(exclude_unset=True, exclude={"api_key", "base_url"})
+        for field, value in changes.items():
+            if value is not None:
+                setattr(app, field, value)
+        if body.visible_to_roles is not None:
+            app.visible_to_roles = list(dict.fromkeys(body.visible_to_roles))
+        if body.base_url_text is not None:
+            app.base_url = body.base_url_text
+        if body.api_key is not None:
+            key = body.api_key.get_secret_value().strip()
+            app.api_key_encrypted = self.box.encrypt(key)
+            app.api_key_hint = mask_secret(key)
+        await self.repository.flush()
+        return app
+
+    async def delete(self, app_id: str) -> None:
+        await self.repository.delete(await self.get(app_id))
+
+    async def check(self, app_id: str) -> AppTestResult:
+        """Ask Dify for `/info` and `/parameters` with the stored key; say why it fails."""
+        dify_app = self.dify_app(await self.get(app_id))
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT):
+                info = await self.dify.get_info(dify_app)
+                await self.dify.get_parameters(dify_app)
+        except TimeoutError:
+            return AppTestResult(ok=False, reason="Dify did not answer within 10 seconds")
+        except DifyError as exc:
+            return AppTestResult(ok=False, reason=_reason(exc))
+        return AppTestResult(ok=True, info=info.model_dump(mode="json"))
+
+    # -- the caller's apps -----------------------------------------------------------------
+
+    async def list_visible(self, principal: Principal) -> list[App]:
+        apps = [app for app in await self.repository.list(enabled_only=True)]
+        visible = [app for app in apps if is_visible(app, principal)]
+        described = await asyncio.gather(*(self.describe(app) for app in visible))
+        return list(described)
+
+    async def get_visible(self, app_id: str, principal: Principal) -> AppRow:
+        """The app if the caller may use it; 404 otherwise (hidden apps do not exist to them)."""
+        app = await self.repository.get(app_id)
+        if app is None or not is_visible(app, principal):
+            raise NotFound("App not found", code="app_not_found")
+        return app
+
+    async def describe(self, app: AppRow) -> App:
+        version = str(app.updated_at.timestamp())
+        parameters = await self.parameters.get(app.id, version, self.dify_app(app))
+        return _describe(app, parameters)
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def dify_app(self, app: AppRow) -> DifyApp:
+        return DifyApp(base_url=app.base_url, api_key=self.box.decrypt(app.api_key_encrypted))
+
+    def dify_target(self, app: AppRow) -> DifyTarget:
+        return DifyTarget(
+            base_url=app.base_url, api_key_encrypted=app.api_key_encrypted, mode=app.mode
+        )
+
+
+def _describe(app: AppRow, parameters: dict[str, Any]) -> App:
+    after_answer = parameters.get("suggested_questions_after_answer") or {}
+    return App.model_validate(
+        {
+            "id": app.id,
+            "name": app.name,
+            "description": app.description,
+            "icon": app.icon,
+            "mode": app.mode,
+            "opening_statement": parameters.get("opening_statement") or None,
+            "suggested_questions": parameters.get("suggested_questions") or [],
+            "user_input_form": parameters.get("user_input_form") or [],
+            "file_upload": parameters.get("file_upload"),
+            "suggested_questions_after_answer": bool(
+                isinstance(after_answer, dict) and after_answer.get("enabled")
+            ),
+        }
+    )
+
+
+def _reason(exc: DifyError) -> str:
+    if isinstance(exc, DifyAuthError):
+        return f"Dify rejected the API key ({exc.status} {exc.code}): {exc.message}"
+    if isinstance(exc, DifyNotFoundError):
+        return "Dify answered 404: is the base URL the Service API root ending in /v1?"
+    if isinstance(exc, DifyTimeoutError):
+        return f"Dify timed out: {exc.message}"
+    if isinstance(exc, DifyTransportError):
+        return f"Cannot reach Dify: {exc.message}"
+    return f"Dify answered an error: {exc}"

@@ -1,0 +1,63 @@
+"""Per-user rate limit of generations and the one-generation-per-conversation lock (Redis)."""
+
+from __future__ import annotations
+
+import time
+
+from redis.asyncio import Redis
+
+from rechat_shared.errors import Conflict, TooManyRequests
+from rechat_shared.redis import Keys
+
+RELEASE_IF_OWNER = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+def conversation_lock_key(keys: Keys, conversation_id: str) -> str:
+    """The lock the gateway takes and the worker releases when the answer ends."""
+    return keys("conv", conversation_id, "lock")
+
+
+class RateLimiter:
+    """Fixed window: at most `limit` generations per user per `window` seconds."""
+
+    def __init__(self, redis: Redis, keys: Keys, limit: int, window: int) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._limit = limit
+        self._window = window
+
+    async def hit(self, user_id: str) -> None:
+        bucket = int(time.time() // self._window)
+        key = self._keys("gateway", "rate", user_id, str(bucket))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, self._window + 1)
+            count, _ = await pipe.execute()
+        if int(count) > self._limit:
+            retry_after = int((bucket + 1) * self._window - time.time()) + 1
+            raise TooManyRequests(
+                "Too many messages; try again shortly", retry_after=retry_after, code="rate_limited"
+            )
+
+
+class ConversationLock:
+    def __init__(self, redis: Redis, keys: Keys, ttl: int) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._ttl = ttl
+
+    async def acquire(self, conversation_id: str, message_id: str) -> None:
+        """Take the lock for this answer; 409 while another answer is being generated."""
+        key = conversation_lock_key(self._keys, conversation_id)
+        if not await self._redis.set(key, message_id, nx=True, ex=self._ttl):
+            raise Conflict(
+                "An answer is still being generated in this conversation",
+                code="conversation_busy",
+            )
+
+    async def release(self, conversation_id: str, message_id: str) -> None:
+        key = conversation_lock_key(self._keys, conversation_id)
+        await self._redis.eval(RELEASE_IF_OWNER, 1, key, message_id)

@@ -1,0 +1,52 @@
+"""Bodies of the chat routes."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MAX_QUERY_CHARS = 32_000
+MAX_FILES = 10
+
+
+class ChatFile(BaseModel):
+    """A file for Dify: an id from `POST /api/files`, or a remote URL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["image", "document", "audio", "video", "custom"] = "image"
+    transfer_method: Literal["local_file", "remote_url"] = "local_file"
+    upload_file_id: str | None = Field(default=None, max_length=100)
+    url: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _has_source(self) -> ChatFile:
+        if self.transfer_method == "local_file" and not self.upload_file_id:
+            raise ValueError("a local_file needs upload_file_id")
+        if self.transfer_method == "remote_url" and not self.url:
+            raise ValueError("a remote_url file needs url")
+        return self
+
+
+class ChatMessageCreate(BaseModel):
+    """One user turn."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    app_id: str = Field(min_length=1, max_length=36)
+    conversation_id: str | None = Field(default=None, min_length=1, max_length=36)
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    files: list[ChatFile] = Field(default_factory=list, max_length=MAX_FILES)
+
+
+class StopResult(BaseModel):
+    status: Literal["stopping"] = "stopping"
+
+
+class FeedbackCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rating: Literal["like", "dislike"] | None
+    content: str | None = Field(default=None, max_length=5000)

@@ -1,0 +1,218 @@
+"""Chat commands: start a turn (send, regenerate), resume, stop and rate an answer."""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from rechat_gateway.apps.service import AppService
+from rechat_gateway.chat.history import HistoryClient
+from rechat_gateway.chat.limits import ConversationLock, RateLimiter
+from rechat_gateway.chat.ownership import ConversationDirectory
+from rechat_gateway.chat.records import ConversationOwner, MessageRecord, Records
+from rechat_gateway.chat.replay import final_events
+from rechat_gateway.chat.schemas import ChatMessageCreate, FeedbackCreate
+from rechat_gateway.chat.sse import EventStreamResponse, sse_body
+from rechat_gateway.config import GatewaySettings
+from rechat_gateway.models import App
+from rechat_shared.bus import EventBus
+from rechat_shared.errors import BadRequest, NotFound, PayloadTooLarge, UnprocessableEntity
+from rechat_shared.events import ChatFeedback, ChatRequested, StreamEvent, new_id
+from rechat_shared.security import Principal
+from rechat_shared.streams import StreamHub
+from rechat_shared.streams.base import DEFAULT_LOG_TTL_SECONDS
+
+
+def dify_user(user_id: str) -> str:
+    """The stable per-account id Dify keeps its own history under."""
+    return f"rechat-{user_id}"
+
+
+def start_event(record: MessageRecord) -> StreamEvent:
+    """`start` is the gateway's own event (seq 0): the ids, before anything of the worker."""
+    data = {
+        "conversation_id": record.conversation_id,
+        "message_id": record.message_id,
+        "user_message_id": record.user_message_id,
+    }
+    if record.regenerate_of:
+        data["regenerate_of"] = record.regenerate_of
+    return StreamEvent(seq=0, event="start", data=data)
+
+
+@dataclass
+class Turn:
+    """What a new turn asks, before it has ids."""
+
+    query: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    conversation_id: str | None = None
+    dify_conversation_id: str | None = None
+    regenerate_of: str | None = None
+
+
+@dataclass
+class ChatService:
+    settings: GatewaySettings
+    apps: AppService
+    directory: ConversationDirectory
+    records: Records
+    limiter: RateLimiter
+    lock: ConversationLock
+    bus: EventBus
+    hub: StreamHub
+    history: HistoryClient
+
+    async def send(self, principal: Principal, body: ChatMessageCreate) -> EventStreamResponse:
+        self._check_sizes(body)
+        app = await self.apps.get_visible(body.app_id, principal)
+        turn = Turn(
+            query=body.query,
+            inputs=body.inputs,
+            files=[file.model_dump(exclude_none=True) for file in body.files],
+        )
+        if body.conversation_id is not None:
+            owned = await self.directory.owned(body.conversation_id, principal.user_id)
+            if owned.app_id != app.id:
+                raise BadRequest("The conversation belongs to another app", code="app_mismatch")
+            turn.conversation_id = owned.conversation_id
+            turn.dify_conversation_id = owned.dify_conversation_id
+        return await self._start(principal, app, turn)
+
+    async def regenerate(self, principal: Principal, message_id: str) -> EventStreamResponse:
+        """Ask the same question again as a new turn; its answer is a sibling of this one."""
+        record = await self._owned(message_id, principal)
+        app = await self.apps.get_visible(record.app_id, principal)
+        owned = await self.directory.owned(record.conversation_id, principal.user_id)
+        turn = Turn(
+            query=record.query,
+            inputs=record.inputs,
+            files=record.files,
+            conversation_id=record.conversation_id,
+            dify_conversation_id=owned.dify_conversation_id,
+            regenerate_of=record.regenerate_of or record.message_id,
+        )
+        return await self._start(principal, app, turn)
+
+    async def resume(
+        self, principal: Principal, message_id: str, last_event_id: int | None, authorization: str
+    ) -> EventStreamResponse:
+        """Replay after `last_event_id`, then live; from history when the log has expired."""
+        record = await self._owned(message_id, principal)
+        first = [start_event(record)] if last_event_id is None else []
+        status = await self.hub.status(message_id)
+        if not status.exists and time.time() - record.created_at > DEFAULT_LOG_TTL_SECONDS:
+            stored = await self.history.message(authorization, record.conversation_id, message_id)
+            final = final_events(stored, after=last_event_id or 0)
+            if final:
+                return EventStreamResponse(
+                    sse_body(first + final, None, self.settings.keepalive_seconds),
+                    AsyncExitStack(),
+                )
+        resources = AsyncExitStack()
+        subscription = await resources.enter_async_context(
+            self.hub.attach(message_id, last_event_id)
+        )
+        body = sse_body(first, subscription, self.settings.keepalive_seconds)
+        return EventStreamResponse(body, resources)
+
+    async def stop(self, principal: Principal, message_id: str) -> None:
+        await self._owned(message_id, principal)
+        await self.hub.request_cancel(message_id)
+
+    async def feedback(self, principal: Principal, message_id: str, body: FeedbackCreate) -> None:
+        """Publish the rating; the worker forwards it to Dify and history stores it."""
+        record = await self._owned(message_id, principal)
+        app = await self.apps.repository.get(record.app_id)
+        await self.bus.publish(
+            ChatFeedback(
+                user_id=principal.user_id,
+                message_id=message_id,
+                rating=body.rating,
+                content=body.content,
+                dify=self.apps.dify_target(app) if app is not None else None,
+                dify_message_id=await self.records.dify_message_id(message_id),
+                dify_user=dify_user(principal.user_id),
+            )
+        )
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _owned(self, message_id: str, principal: Principal) -> MessageRecord:
+        record = await self.records.message(message_id)
+        if record is None or record.user_id != principal.user_id:
+            raise NotFound("Message not found", code="message_not_found")
+        return record
+
+    def _check_sizes(self, body: ChatMessageCreate) -> None:
+        if len(body.query) > self.settings.max_query_chars:
+            raise UnprocessableEntity(
+                f"query: longer than {self.settings.max_query_chars} characters"
+            )
+        if len(body.files) > self.settings.max_files:
+            raise UnprocessableEntity(f"files: more than {self.settings.max_files} files")
+        inputs_size = len(json.dumps(body.inputs, ensure_ascii=False).encode())
+        if inputs_size > self.settings.max_inputs_bytes:
+            raise PayloadTooLarge(f"inputs: larger than {self.settings.max_inputs_bytes} bytes")
+
+    async def _start(self, principal: Principal, app: App, turn: Turn) -> EventStreamResponse:
+        """Rate limit, lock, record, subscribe, publish (503 and nothing kept if unconfirmed)."""
+        await self.limiter.hit(principal.user_id)
+        new_conversation = turn.conversation_id is None
+        record = MessageRecord(
+            message_id=new_id(),
+            user_message_id=new_id(),
+            user_id=principal.user_id,
+            app_id=app.id,
+            conversation_id=turn.conversation_id or new_id(),
+            query=turn.query,
+            inputs=turn.inputs,
+            files=turn.files,
+            regenerate_of=turn.regenerate_of,
+        )
+        await self.lock.acquire(record.conversation_id, record.message_id)
+        resources = AsyncExitStack()
+        try:
+            if new_conversation:
+                owner = ConversationOwner(user_id=principal.user_id, app_id=app.id)
+                await self.records.save_owner(record.conversation_id, owner)
+            await self.records.save_message(record)
+            subscription = await resources.enter_async_context(
+                self.hub.attach(record.message_id, None)
+            )
+            await self.bus.publish(self._request(record, app, turn, new_conversation))
+        except BaseException:
+            await resources.aclose()
+            await self._forget(record, new_conversation)
+            raise
+        body = sse_body([start_event(record)], subscription, self.settings.keepalive_seconds)
+        return EventStreamResponse(body, resources)
+
+    async def _forget(self, record: MessageRecord, new_conversation: bool) -> None:
+        await self.lock.release(record.conversation_id, record.message_id)
+        await self.records.forget_message(record.message_id)
+        if new_conversation:
+            await self.records.forget_owner(record.conversation_id)
+
+    def _request(
+        self, record: MessageRecord, app: App, turn: Turn, new_conversation: bool
+    ) -> ChatRequested:
+        return ChatRequested(
+            user_id=record.user_id,
+            app_id=app.id,
+            conversation_id=record.conversation_id,
+            user_message_id=record.user_message_id,
+            message_id=record.message_id,
+            query=record.query,
+            inputs=record.inputs,
+            files=record.files,
+            dify=self.apps.dify_target(app),
+            dify_conversation_id=turn.dify_conversation_id,
+            dify_user=dify_user(record.user_id),
+            regenerate_of=record.regenerate_of,
+            new_conversation=new_conversation,
+        )

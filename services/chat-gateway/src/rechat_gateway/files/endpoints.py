@@ -1,0 +1,37 @@
+"""Route of file uploads (stored by Dify, referenced by id in a message)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, UploadFile, status
+
+from rechat_gateway.apps.dependencies import AppServiceDep
+from rechat_gateway.clients import ClientsDep
+from rechat_gateway.files import service
+from rechat_gateway.files.schemas import UploadedFile
+from rechat_shared.security import ActiveUser
+
+router = APIRouter(prefix="/api/files", tags=["files"])
+
+
+@router.post("", response_model=UploadedFile, status_code=status.HTTP_201_CREATED)
+async def upload_file(
+    principal: ActiveUser,
+    file: UploadFile,
+    app_id: Annotated[str, Form(min_length=1, max_length=36)],
+    apps: AppServiceDep,
+    clients: ClientsDep,
+) -> UploadedFile:
+    """Upload a file to the app's Dify; use the returned id in a message's `files`."""
+    limit = clients.settings.max_upload_bytes
+    content = await file.read(limit + 1)
+    return await service.upload(
+        apps,
+        principal,
+        app_id,
+        file.filename or "file",
+        content,
+        file.content_type or "application/octet-stream",
+        limit,
+    )
