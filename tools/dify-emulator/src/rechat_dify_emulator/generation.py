@@ -23,6 +23,16 @@ from rechat_dify_emulator.store import (
     now,
 )
 
+EMPTY_THOUGHT_FILE: dict[str, Any] = {
+    "id": None,
+    "filename": None,
+    "type": None,
+    "url": None,
+    "mime_type": None,
+    "size": 0,
+    "transfer_method": None,
+    "belongs_to": "user",
+}
 PROVIDER_ERROR = "[openai_api_compatible] Error: Response ended prematurely"
 STALL_LIMIT = 3600.0
 START = ("start", "start", "Start")
@@ -293,7 +303,9 @@ class Generation:
 
     def _record_thought(self, thought_id: str, position: int, fields: dict[str, Any]) -> None:
         assert self.message is not None
-        files_key = "message_files" if self.profile.name == "0.15" else "files"
+        files_key, files = "files", []
+        if self.profile.name == "0.15":  # 0.15 lists one all-null placeholder file
+            files_key, files = "message_files", [dict(EMPTY_THOUGHT_FILE)]
         self._thoughts.append(
             {
                 "id": thought_id,
@@ -306,7 +318,7 @@ class Generation:
                 "tool_input": fields.get("tool_input", ""),
                 "created_at": now(),
                 "observation": fields.get("observation", ""),
-                files_key: [],
+                files_key: files,
             }
         )
 
