@@ -1,0 +1,123 @@
+"""Auth's application factory and lifespan, plus the entry points the `rechat` CLI calls."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
+
+from rechat_auth.admin.endpoints import router as admin_router
+from rechat_auth.config import Settings
+from rechat_auth.dependencies import UnitOfWork
+from rechat_auth.events import EventPublisher, LoggingPublisher
+from rechat_auth.keys.endpoints import router as keys_router
+from rechat_auth.keys.service import load_keyring
+from rechat_auth.runtime import AuthRuntime
+from rechat_auth.sessions.endpoints import router as sessions_router
+from rechat_auth.users.endpoints import router as users_router
+from rechat_auth.users.schemas import User as UserSchema
+from rechat_auth.users.schemas import UserCreate
+from rechat_auth.users.service import UserService
+from rechat_shared.app import create_service_app
+from rechat_shared.db import create_engine, create_sessionmaker, ping, unit_of_work
+from rechat_shared.errors import error_body
+from rechat_shared.migrations import upgrade
+from rechat_shared.redis import create_redis
+from rechat_shared.security import TokenVerifier
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version_auth"
+
+
+async def run_migrations(settings: Settings | None = None) -> None:
+    """Bring auth's tables to the newest revision (`rechat migrate`, and every start-up)."""
+    settings = settings or Settings()
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await upgrade(engine, MIGRATIONS, VERSION_TABLE)
+    finally:
+        await engine.dispose()
+
+
+def _publisher(settings: Settings) -> EventPublisher:
+    return LoggingPublisher()
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    keyring = load_keyring(settings)  # before anything else: refuse to start without a key
+    engine = create_engine(
+        settings.resolved_database_url,
+        echo=settings.database_echo,
+        pool_size=settings.database_pool_size,
+    )
+    if settings.migrate_on_start:
+        await upgrade(engine, MIGRATIONS, VERSION_TABLE)
+    redis = create_redis(settings.redis_url)
+    sessions = create_sessionmaker(engine)
+    runtime = AuthRuntime.build(settings, sessions, redis, keyring, _publisher(settings))
+    app.state.sessions = sessions
+    app.state.keyring = keyring
+    app.state.auth = runtime
+    app.state.token_verifier = TokenVerifier(keyring, settings, redis, runtime.keys)
+    app.state.readiness_checks.update(
+        {"database": lambda: ping(engine), "redis": lambda: redis.ping()}
+    )
+    try:
+        yield
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+
+
+async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        error_body("service_unavailable", "A backing service is unavailable; try again"),
+        status_code=503,
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The auth service as an ASGI app (settings from the environment unless given)."""
+    app = create_service_app("auth", title="ReChat auth", lifespan=lifespan)
+    app.state.settings = settings or Settings()
+    app.add_exception_handler(RedisError, _unavailable)
+    app.add_exception_handler(OperationalError, _unavailable)
+    for router in (sessions_router, users_router, keys_router, admin_router):
+        app.include_router(router)
+    return app
+
+
+async def create_admin(
+    email: str, password: str, name: str, settings: Settings | None = None
+) -> UserSchema:
+    """Create an admin account directly in the database (`rechat create-admin`)."""
+    settings = settings or Settings()
+    data = UserCreate(email=email, password=password, name=name)  # same rules as sign-up
+    await run_migrations(settings)
+    engine = create_engine(settings.resolved_database_url)
+    redis = create_redis(settings.redis_url)
+    try:
+        runtime = AuthRuntime.build(
+            settings,
+            create_sessionmaker(engine),
+            redis,
+            load_keyring(settings),
+            _publisher(settings),
+        )
+        async with unit_of_work(runtime.sessions) as session:
+            work = UnitOfWork(session)
+            user = await UserService(work, runtime).create(
+                data.email, data.password, data.name, role="admin"
+            )
+        await work.run_after_commit()
+        return UserSchema.model_validate(user)
+    finally:
+        await redis.aclose()
+        await engine.dispose()

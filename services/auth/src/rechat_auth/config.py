@@ -1,0 +1,81 @@
+"""Auth's settings: shared names (`DATABASE_URL`...) overridable with `AUTH_`, and its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from rechat_shared.settings import (
+    DEFAULT_RABBITMQ_URL,
+    DEFAULT_REDIS_URL,
+    Environment,
+    JWTVerifySettings,
+    ServiceSettings,
+    prefixed_field,
+    resolve_database_url,
+)
+
+PREFIX = "AUTH_"
+SIGNING_KEY_FILENAME = "auth_signing_key.pem"
+
+
+class Settings(ServiceSettings, JWTVerifySettings):
+    """Everything `rechat-auth` reads from the environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    port: int = prefixed_field("PORT", PREFIX, 8001)
+    database_url: str = prefixed_field("DATABASE_URL", PREFIX, "")
+    database_echo: bool = prefixed_field("DATABASE_ECHO", PREFIX, False)
+    database_pool_size: int = prefixed_field("DATABASE_POOL_SIZE", PREFIX, 10)
+    redis_url: str = prefixed_field("REDIS_URL", PREFIX, DEFAULT_REDIS_URL)
+    rabbitmq_url: str = prefixed_field("RABBITMQ_URL", PREFIX, DEFAULT_RABBITMQ_URL)
+    rabbitmq_prefix: str = prefixed_field("RABBITMQ_PREFIX", PREFIX, "")
+    migrate_on_start: bool = Field(default=True, validation_alias="AUTH_MIGRATE_ON_START")
+
+    # signing key: PEM in the variable or a file; development generates one into the data dir
+    private_key: SecretStr | None = Field(default=None, validation_alias="AUTH_PRIVATE_KEY")
+    private_key_file: Path | None = Field(default=None, validation_alias="AUTH_PRIVATE_KEY_FILE")
+    # the key used before the last rotation, still published in the JWKS (public PEM)
+    previous_public_key: str | None = Field(
+        default=None, validation_alias="AUTH_PREVIOUS_PUBLIC_KEY"
+    )
+    previous_public_key_file: Path | None = Field(
+        default=None, validation_alias="AUTH_PREVIOUS_PUBLIC_KEY_FILE"
+    )
+
+    access_token_seconds: int = Field(default=900, validation_alias="AUTH_ACCESS_TOKEN_SECONDS")
+    refresh_token_seconds: int = Field(
+        default=14 * 24 * 3600, validation_alias="AUTH_REFRESH_TOKEN_SECONDS"
+    )
+
+    # login throttling: failed attempts allowed per window, per email and per client address
+    login_max_failures_per_email: int = Field(
+        default=5, validation_alias="AUTH_LOGIN_MAX_FAILURES_PER_EMAIL"
+    )
+    login_max_failures_per_ip: int = Field(
+        default=50, validation_alias="AUTH_LOGIN_MAX_FAILURES_PER_IP"
+    )
+    login_window_seconds: int = Field(default=900, validation_alias="AUTH_LOGIN_WINDOW_SECONDS")
+
+    @model_validator(mode="after")
+    def _production_needs_a_key(self) -> Self:
+        if self.environment is Environment.PRODUCTION and not (
+            self.private_key or self.private_key_file
+        ):
+            raise ValueError(
+                "AUTH_PRIVATE_KEY or AUTH_PRIVATE_KEY_FILE must be set in production"
+                " (a signing key is generated on its own only in development)"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return resolve_database_url(self.database_url, self.data_dir)
+
+    @property
+    def generated_key_path(self) -> Path:
+        return self.data_dir / SIGNING_KEY_FILENAME

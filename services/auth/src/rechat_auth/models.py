@@ -1,0 +1,74 @@
+"""Auth's tables: users, their refresh tokens, and the one row of sign-up settings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from rechat_shared.db import UTCDateTime, naming_metadata, utcnow
+from rechat_shared.security import Role
+
+DefaultRole = Literal["user", "pending"]
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+# Emails are normalised (lower-cased) before they are stored, so compare them byte for byte:
+# MariaDB's default collation would also fold accents ("josé" = "jose").
+EmailString = String(320).with_variant(mysql.VARCHAR(320, collation="utf8mb4_bin"), "mysql")
+
+
+class Base(DeclarativeBase):
+    metadata = naming_metadata()
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(EmailString, unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(String(16), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class RefreshToken(Base):
+    """One opaque refresh token (stored as its SHA-256); rotation chains tokens in a family."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    family_id: Mapped[str] = mapped_column(String(36), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+SETTINGS_ROW_ID = 1
+
+
+class AuthSettings(Base):
+    """Admin-configured sign-up rules; a single row with id 1."""
+
+    __tablename__ = "auth_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    signup_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    default_role: Mapped[DefaultRole] = mapped_column(String(16), default="pending")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,114 @@
+"""Accounts: registration, the caller's own profile and password, and the effects of a change."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlalchemy.exc import IntegrityError
+
+from rechat_auth.admin.repository import AuthSettingsRepository
+from rechat_auth.dependencies import UnitOfWork
+from rechat_auth.models import User
+from rechat_auth.runtime import AuthRuntime
+from rechat_auth.sessions.repository import RefreshTokenRepository
+from rechat_auth.users.repository import UserRepository
+from rechat_auth.users.schemas import UserCreate
+from rechat_shared.db import utcnow
+from rechat_shared.errors import BadRequest, Conflict, Forbidden, Unauthorized
+from rechat_shared.events import UserChanged
+from rechat_shared.security import Principal, Role
+
+
+def announce_change(
+    work: UnitOfWork,
+    runtime: AuthRuntime,
+    user: User,
+    change: Literal["created", "updated", "deleted"],
+    *,
+    revoke: bool = False,
+    disabled: bool | None = None,
+) -> None:
+    """Once the change has committed: void the user's access tokens (and set or clear the
+    disabled flag) in Redis, then publish `user.changed`."""
+    event = UserChanged(
+        user_id=user.id,
+        change=change,
+        role=None if change == "deleted" else user.role,
+        active=None if change == "deleted" else user.active,
+    )
+
+    async def effect() -> None:
+        if revoke:
+            await runtime.user_state.revoke_tokens(event.user_id, disabled=disabled)
+        elif disabled is not None:
+            await runtime.user_state.set_disabled(event.user_id, disabled)
+        await runtime.publisher.publish(event)
+
+    work.after_commit(effect)
+
+
+class UserService:
+    def __init__(self, work: UnitOfWork, runtime: AuthRuntime) -> None:
+        self.work = work
+        self.runtime = runtime
+        self.users = UserRepository(work.session)
+
+    async def register(self, data: UserCreate) -> User:
+        """First account: admin, always allowed. Later ones: the configured default role,
+        only while sign-up is open."""
+        settings = await AuthSettingsRepository(self.work.session).get(lock=True)
+        first = not await self.users.exists()
+        if not first and not settings.signup_open:
+            raise Forbidden("Sign-up is closed", code="signup_closed")
+        role = "admin" if first else settings.default_role
+        return await self.create(data.email, data.password, data.name, role=role)
+
+    async def create(self, email: str, password: str, name: str, *, role: Role) -> User:
+        if await self.users.get_by_email(email) is not None:
+            raise Conflict("An account with this email already exists", code="email_taken")
+        user = User(
+            email=email,
+            name=name,
+            role=role,
+            active=True,
+            password_hash=await self.runtime.passwords.hash(password),
+        )
+        try:
+            async with self.work.session.begin_nested():
+                await self.users.add(user)
+        except IntegrityError:  # registered concurrently
+            raise Conflict(
+                "An account with this email already exists", code="email_taken"
+            ) from None
+        announce_change(self.work, self.runtime, user, "created")
+        return user
+
+    async def current(self, principal: Principal) -> User:
+        user = await self.users.get(principal.user_id)
+        if user is None:
+            raise Unauthorized("This account no longer exists", code="invalid_token")
+        if not user.active:
+            raise Forbidden("This account has been deactivated", code="account_disabled")
+        return user
+
+    async def rename(self, principal: Principal, name: str) -> User:
+        user = await self.current(principal)
+        user.name = name
+        await self.work.session.flush()
+        return user
+
+    async def change_password(
+        self, principal: Principal, current: str, new: str, *, keep_family: str | None
+    ) -> None:
+        """Needs the current password; every other session of the user ends."""
+        user = await self.current(principal)
+        if not await self.runtime.passwords.verify(user.password_hash, current):
+            raise BadRequest("The current password is wrong", code="wrong_password")
+        await self.set_password(user, new, keep_family=keep_family)
+
+    async def set_password(self, user: User, new: str, *, keep_family: str | None = None) -> None:
+        user.password_hash = await self.runtime.passwords.hash(new)
+        tokens = RefreshTokenRepository(self.work.session)
+        await tokens.revoke_for_user(user.id, utcnow(), keep_family=keep_family)
+        await self.work.session.flush()
+        announce_change(self.work, self.runtime, user, "updated", revoke=True)
