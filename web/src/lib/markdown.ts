@@ -1,6 +1,6 @@
 // Markdown → sanitised HTML: markdown-it (raw HTML off), highlight.js, KaTeX, Mermaid placeholders, DOMPurify.
 import MarkdownIt from 'markdown-it'
-import katexPlugin from '@vscode/markdown-it-katex'
+import katexModule from '@vscode/markdown-it-katex'
 import hljs from 'highlight.js/lib/common'
 import DOMPurify from 'dompurify'
 
@@ -14,6 +14,8 @@ interface RenderEnv {
 }
 
 const md = new MarkdownIt({ html: false, linkify: true, breaks: false })
+// The package is CommonJS: depending on the bundler's interop the plugin is the default import or its `.default`.
+const katexPlugin = (katexModule as unknown as { default?: typeof katexModule }).default ?? katexModule
 md.use(katexPlugin, { throwOnError: false })
 
 const escape = (text: string) => md.utils.escapeHtml(text)

@@ -1,0 +1,142 @@
+// Browser helpers for the end-to-end tests: Debian's Chromium through playwright-core, polling with deadlines.
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+
+export const BASE_URL = (process.env.RECHAT_E2E_URL ?? '').replace(/\/$/, '')
+export const DIFY_URL = process.env.RECHAT_E2E_DIFY_URL ?? 'http://127.0.0.1:8090/v1'
+export const DIFY_KEY = process.env.RECHAT_E2E_DIFY_KEY ?? 'app-emulator-chat'
+export const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url))
+const RUN = Date.now().toString(36)
+
+export const admin = {
+  name: 'Ada Admin',
+  email: process.env.RECHAT_E2E_ADMIN_EMAIL ?? 'admin@rechat.test',
+  password: process.env.RECHAT_E2E_ADMIN_PASSWORD ?? 'admin-password-1',
+}
+export const member = { name: 'Bob Member', email: `bob-${RUN}@rechat.test`, password: 'member-password-1' }
+
+/** Changes a password through the API (signs in, then POST /api/auth/me/password): revokes the user's other sessions. */
+export async function changePassword(who: { email: string; password: string }, next: string): Promise<void> {
+  const login = await fetch(`${BASE_URL}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: who.email, password: who.password }),
+  })
+  if (!login.ok) throw new Error(`login failed: ${login.status}`)
+  const { access_token } = (await login.json()) as { access_token: string }
+  const change = await fetch(`${BASE_URL}/api/auth/me/password`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${access_token}` },
+    body: JSON.stringify({ current_password: who.password, new_password: next }),
+  })
+  if (change.status !== 204) throw new Error(`password change failed: ${change.status}`)
+  who.password = next
+}
+export const APP_NAME = `Emulator ${RUN}`
+
+if (!BASE_URL) throw new Error('Set RECHAT_E2E_URL to the base URL of a running ReChat stack (e.g. http://127.0.0.1:8080).')
+
+export async function launch(): Promise<Browser> {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  return chromium.launch({
+    executablePath: process.env.RECHAT_E2E_CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  })
+}
+
+export interface Session {
+  context: BrowserContext
+  page: Page
+  /** Browser-side failures (uncaught errors, alert dialogs) seen so far. */
+  problems: string[]
+}
+
+export async function openSession(
+  browser: Browser,
+  options: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number }; mobile?: boolean; locale?: string } = {},
+): Promise<Session> {
+  const context = await browser.newContext({
+    baseURL: BASE_URL,
+    viewport: options.viewport ?? { width: 1280, height: 800 },
+    colorScheme: options.colorScheme ?? 'light',
+    isMobile: options.mobile,
+    hasTouch: options.mobile,
+    locale: options.locale ?? 'en-US',
+    permissions: ['clipboard-read', 'clipboard-write'],
+  })
+  const page = await context.newPage()
+  page.setDefaultTimeout(15_000)
+  const problems: string[] = []
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`))
+  page.on('dialog', (dialog) => {
+    problems.push(`dialog: ${dialog.message()}`)
+    void dialog.dismiss()
+  })
+  return { context, page, problems }
+}
+
+/** Polls `probe` until it returns a truthy value or the deadline passes. */
+export async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 20_000, everyMs = 100): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs
+  let last: T | undefined
+  while (Date.now() < deadline) {
+    last = await probe()
+    if (last) return last as NonNullable<T>
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what} (last value: ${JSON.stringify(last)})`)
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.waitForTimeout(300) // let transitions settle; the screenshot is an artifact, not an assertion
+  await page.screenshot({ path: `${ARTIFACTS}${name}.png` })
+}
+
+export async function signIn(page: Page, who: { email: string; password: string }): Promise<void> {
+  await page.goto('/auth')
+  await page.getByPlaceholder('Enter Your Email').fill(who.email)
+  await page.getByPlaceholder('Enter Your Password').fill(who.password)
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+  await page.waitForURL((url) => !url.pathname.startsWith('/auth'))
+}
+
+export async function signUp(page: Page, who: { name: string; email: string; password: string }, button: string): Promise<void> {
+  await page.getByPlaceholder('Enter Your Full Name').fill(who.name)
+  await page.getByPlaceholder('Enter Your Email').fill(who.email)
+  await page.getByPlaceholder('Enter Your Password').fill(who.password)
+  await page.getByRole('button', { name: button, exact: true }).click()
+  await page.waitForURL((url) => !url.pathname.startsWith('/auth'))
+}
+
+export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
+  await page.evaluate((value) => localStorage.setItem('theme', value), theme)
+  await page.reload()
+}
+
+/** The last answer in the conversation. */
+export const lastAnswer = (page: Page) => page.getByTestId('assistant-message').last()
+
+export async function answerText(page: Page): Promise<string> {
+  const content = lastAnswer(page).getByTestId('answer-content')
+  return (await content.count()) ? content.innerText() : ''
+}
+
+export async function send(page: Page, text: string): Promise<void> {
+  const input = page.getByTestId('chat-input').last()
+  await input.fill(text)
+  await input.press('Enter')
+}
+
+export async function waitForAnswer(page: Page, status = 'done', timeoutMs = 30_000): Promise<void> {
+  await until(async () => (await lastAnswer(page).getAttribute('data-status')) === status, `answer status ${status}`, timeoutMs)
+}
+
+export async function openRowMenu(page: Page, title: string): Promise<void> {
+  const row = page.getByTestId('chat-row').filter({ hasText: title }).first()
+  await row.hover()
+  await row.getByTestId('chat-menu').click()
+}
