@@ -1,0 +1,58 @@
+"""The worker's settings: shared names (`REDIS_URL`...) overridable with `WORKER_`."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from rechat_shared.dify import DifyTimeouts
+from rechat_shared.settings import (
+    DEFAULT_RABBITMQ_URL,
+    DEFAULT_REDIS_URL,
+    ServiceSettings,
+    prefixed_field,
+)
+
+PREFIX = "WORKER_"
+
+
+class WorkerSettings(ServiceSettings):
+    """Everything `rechat-worker` reads from the environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    port: int = prefixed_field("PORT", PREFIX, 8004)
+    redis_url: str = prefixed_field("REDIS_URL", PREFIX, DEFAULT_REDIS_URL)
+    rabbitmq_url: str = prefixed_field("RABBITMQ_URL", PREFIX, DEFAULT_RABBITMQ_URL)
+    rabbitmq_prefix: str = prefixed_field("RABBITMQ_PREFIX", PREFIX, "")
+
+    concurrency: int = Field(default=64, ge=1, le=10_000, validation_alias="WORKER_CONCURRENCY")
+    feedback_concurrency: int = Field(
+        default=4, ge=1, validation_alias="WORKER_FEEDBACK_CONCURRENCY"
+    )
+    coalesce_ms: float = Field(default=20.0, ge=0, validation_alias="WORKER_COALESCE_MS")
+    """Deltas arriving within this window after one was sent are merged (the first is not
+    delayed)."""
+    coalesce_max_chars: int = Field(
+        default=2000, ge=1, validation_alias="WORKER_COALESCE_MAX_CHARS"
+    )
+    stall_seconds: float = Field(default=120.0, gt=0, validation_alias="WORKER_DIFY_STALL_SECONDS")
+    deadline_seconds: float = Field(
+        default=600.0, gt=0, validation_alias="WORKER_DIFY_DEADLINE_SECONDS"
+    )
+    stop_grace_seconds: float = Field(
+        default=5.0, ge=0, validation_alias="WORKER_STOP_GRACE_SECONDS"
+    )
+    """After a stop, how long to wait for Dify's own end of the stream (usage) before closing."""
+    shutdown_grace_seconds: float = Field(
+        default=20.0, ge=0, validation_alias="WORKER_SHUTDOWN_GRACE_SECONDS"
+    )
+    auto_title: bool = Field(default=True, validation_alias="WORKER_AUTO_TITLE")
+    record_seconds: int = Field(default=7 * 24 * 3600, validation_alias="WORKER_RECORD_SECONDS")
+
+    def dify_timeouts(self) -> DifyTimeouts:
+        return DifyTimeouts(
+            read=max(45.0, self.stall_seconds + 5),
+            stall=self.stall_seconds,
+            deadline=self.deadline_seconds,
+        )

@@ -1,0 +1,136 @@
+"""The worker's two consumers: chat requests (generate, complete, title) and feedback."""
+
+from __future__ import annotations
+
+import logging
+
+from rechat_shared.bus import BusUnavailable, Delivery
+from rechat_shared.dify import DifyApp, DifyError
+from rechat_shared.events import ChatFeedback, ChatRequested, ConversationTitled
+from rechat_worker import metrics
+from rechat_worker.context import WorkerContext
+from rechat_worker.generation import Generation, Outcome, completion_event
+from rechat_worker.replay import rebuild
+
+logger = logging.getLogger(__name__)
+
+CHAT_MODES = frozenset({"chat", "agent-chat", "advanced-chat"})
+
+
+class RequestConsumer:
+    """Handles one `chat.requested`: returns once history has been told how it ended."""
+
+    def __init__(self, context: WorkerContext) -> None:
+        self.context = context
+
+    async def __call__(self, delivery: Delivery) -> None:
+        request = delivery.event
+        if not isinstance(request, ChatRequested):
+            return
+        hub = self.context.hub
+        if delivery.is_retry:
+            status = await hub.status(request.message_id)
+            if status.finished:
+                await self._publish_again(request)
+                return
+            await hub.append(request.message_id, "restart", {})
+        metrics.ACTIVE.inc()
+        try:
+            generation = Generation(self.context, request)
+            async with hub.watch_cancel(request.message_id) as stop:
+                outcome = await generation.run(stop)
+            await self._end_stream(generation, outcome)
+            await self.context.bus.publish(completion_event(request, outcome, generation.timings()))
+        finally:
+            metrics.ACTIVE.dec()
+        metrics.GENERATIONS.labels(outcome.status, request.dify.mode).inc()
+        await self.context.release_conversation(request.conversation_id, request.message_id)
+        if outcome.status == "done" and request.new_conversation:
+            await self._title(request, outcome)
+
+    async def _end_stream(self, generation: Generation, outcome: Outcome) -> None:
+        writer = generation.writer
+        if outcome.status == "failed" and outcome.failure is not None:
+            failure = outcome.failure
+            await writer.emit("error", {"code": failure.code, "message": failure.message})
+            return
+        answer = outcome.answer
+        await writer.emit(
+            "done",
+            {
+                "status": outcome.status,
+                "usage": answer.usage.model_dump(mode="json") if answer.usage else None,
+                "citations": answer.citations,
+                "suggested_questions": outcome.suggested_questions,
+            },
+        )
+        metrics.STREAM_EVENTS.inc(writer.events_written)
+
+    async def _publish_again(self, request: ChatRequested) -> None:
+        """The stream already ended: rebuild the answer from its log and report it again."""
+        outcome = await rebuild(self.context.hub, request.message_id)
+        generation = Generation(self.context, request)
+        await self.context.bus.publish(completion_event(request, outcome, generation.timings()))
+        await self.context.release_conversation(request.conversation_id, request.message_id)
+
+    async def _title(self, request: ChatRequested, outcome: Outcome) -> None:
+        """Let Dify name a new conversation after its first answer."""
+        settings = self.context.settings
+        if not settings.auto_title or request.dify.mode not in CHAT_MODES:
+            return
+        if outcome.dify_conversation_id is None:
+            return
+        try:
+            app = DifyApp(
+                base_url=request.dify.base_url,
+                api_key=self.context.box.decrypt(request.dify.api_key_encrypted),
+            )
+            conversation = await self.context.dify.rename_conversation(
+                app, outcome.dify_conversation_id, request.dify_user, auto_generate=True
+            )
+            if conversation.name:
+                await self.context.bus.publish(
+                    ConversationTitled(
+                        user_id=request.user_id,
+                        conversation_id=request.conversation_id,
+                        title=conversation.name[:200],
+                    )
+                )
+        except (DifyError, BusUnavailable, ValueError) as exc:
+            logger.warning("auto-title failed: %s", type(exc).__name__)
+
+
+class FeedbackConsumer:
+    """Forwards a rating to Dify (history stores it from the same event)."""
+
+    def __init__(self, context: WorkerContext) -> None:
+        self.context = context
+
+    async def __call__(self, delivery: Delivery) -> None:
+        feedback = delivery.event
+        if not isinstance(feedback, ChatFeedback) or feedback.dify is None:
+            return
+        dify_message_id = feedback.dify_message_id or await self.context.recall(
+            "msg", feedback.message_id, "dify"
+        )
+        if dify_message_id is None:
+            logger.info("feedback for a message Dify never named; not forwarded")
+            return
+        try:
+            app = DifyApp(
+                base_url=feedback.dify.base_url,
+                api_key=self.context.box.decrypt(feedback.dify.api_key_encrypted),
+            )
+            await self.context.dify.send_feedback(
+                app,
+                dify_message_id,
+                feedback.dify_user or f"rechat-{feedback.user_id}",
+                feedback.rating,
+                feedback.content,
+            )
+        except ValueError:
+            logger.warning("feedback not forwarded: the app key cannot be decrypted")
+        except DifyError as exc:
+            if exc.retryable:
+                raise
+            logger.warning("Dify refused the feedback: %s", exc)

@@ -1,0 +1,45 @@
+"""The clients a worker's handlers share (one set per process)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from rechat_shared.bus import EventBus
+from rechat_shared.crypto import SecretBox
+from rechat_shared.dify import DifyClient
+from rechat_shared.redis import Keys
+from rechat_shared.streams import StreamHub
+from rechat_worker.config import WorkerSettings
+
+RELEASE_IF_OWNER = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+@dataclass
+class WorkerContext:
+    settings: WorkerSettings
+    redis: Redis
+    keys: Keys
+    bus: EventBus
+    hub: StreamHub
+    dify: DifyClient
+    box: SecretBox
+
+    async def remember(self, *parts: str, value: str) -> None:
+        """Set a key the gateway reads (`conv:{id}:dify`, `msg:{id}:dify`)."""
+        await self.redis.set(self.keys(*parts), value, ex=self.settings.record_seconds)
+
+    async def recall(self, *parts: str) -> str | None:
+        raw = await self.redis.get(self.keys(*parts))
+        if raw is None:
+            return None
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+    async def release_conversation(self, conversation_id: str, message_id: str) -> None:
+        """Free the conversation for its next turn (the lock the gateway took for this one)."""
+        key = self.keys("conv", conversation_id, "lock")
+        await self.redis.eval(RELEASE_IF_OWNER, 1, key, message_id)

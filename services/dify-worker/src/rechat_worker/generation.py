@@ -1,0 +1,250 @@
+"""One chat request: one Dify call turned into stream events, then a completion event.
+
+The Dify stream is read by a pump task into a queue, so the main loop can also flush
+coalesced deltas on time and react to a stop request while Dify is silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from rechat_shared.db import utcnow
+from rechat_shared.dify import DifyApp, DifyError, DifyEvent, DifyStream
+from rechat_shared.events import ChatCompleted, ChatFailed, ChatRequested, Timings
+from rechat_shared.streams import CancelSignal
+from rechat_worker import metrics
+from rechat_worker.context import WorkerContext
+from rechat_worker.dify_calls import open_stream, stop_task
+from rechat_worker.emitter import StreamWriter
+from rechat_worker.failures import Failure, describe_failure
+from rechat_worker.mapping import Answer, EventMapper
+
+logger = logging.getLogger(__name__)
+
+_END = object()
+_STOP = object()
+
+
+@dataclass
+class Outcome:
+    """How the generation ended, with everything the completion event reports."""
+
+    status: Literal["done", "stopped", "failed"]
+    answer: Answer = field(default_factory=Answer)
+    failure: Failure | None = None
+    dify_conversation_id: str | None = None
+    dify_message_id: str | None = None
+    dify_task_id: str | None = None
+    suggested_questions: list[str] = field(default_factory=list)
+
+
+class Generation:
+    def __init__(self, context: WorkerContext, request: ChatRequested) -> None:
+        self.context = context
+        self.request = request
+        settings = context.settings
+        self.writer = StreamWriter(
+            context.hub,
+            request.message_id,
+            window=settings.coalesce_ms / 1000.0,
+            max_chars=settings.coalesce_max_chars,
+        )
+        self.mapper = EventMapper()
+        self.started_at = utcnow()
+        self._started = time.monotonic()
+        self.first_token_at: datetime | None = None
+        self._stop_requested = False
+        self._stop_sent = False
+        self._stop_deadline: float | None = None
+        self._dify_app: DifyApp | None = None
+        self._stream: DifyStream | None = None
+        self._remembered_conversation = False
+        self._remembered_message = False
+
+    async def run(self, stop: CancelSignal) -> Outcome:
+        """Stream the answer; never raises for a Dify failure (that is an outcome)."""
+        if stop.is_set():
+            return Outcome(status="stopped")
+        try:
+            self._dify_app = DifyApp(
+                base_url=self.request.dify.base_url,
+                api_key=self.context.box.decrypt(self.request.dify.api_key_encrypted),
+            )
+        except ValueError:
+            failure = Failure("app_key_invalid", "The app's API key cannot be decrypted")
+            return Outcome(status="failed", failure=failure)
+        dify_conversation_id = self.request.dify_conversation_id or await self.context.recall(
+            "conv", self.request.conversation_id, "dify"
+        )
+        self._stream = open_stream(
+            self.context.dify, self._dify_app, self.request, dify_conversation_id
+        )
+        try:
+            status = await self._consume(self._stream, stop)
+            outcome = self._outcome(status)
+        except (DifyError, ValueError) as exc:
+            outcome = self._outcome("failed")
+            outcome.failure = describe_failure(exc)
+        finally:
+            await self._stream.aclose()
+        await self.writer.flush()
+        return outcome
+
+    def timings(self) -> Timings:
+        return Timings(
+            requested_at=self.request.occurred_at,
+            started_at=self.started_at,
+            first_token_at=self.first_token_at,
+            finished_at=utcnow(),
+        )
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    async def _consume(self, stream: DifyStream, stop: CancelSignal) -> Literal["done", "stopped"]:
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        pump = asyncio.create_task(_pump(stream, queue))
+        watcher = asyncio.create_task(_watch(stop, queue))
+        try:
+            while True:
+                item = await self._next(queue)
+                if item is None:
+                    if self._stop_deadline is not None and time.monotonic() >= self._stop_deadline:
+                        return "stopped"
+                    await self.writer.flush()
+                    continue
+                if item is _END:
+                    return "stopped" if self._stop_requested else "done"
+                if item is _STOP:
+                    self._stop_requested = True
+                    self._stop_deadline = (
+                        time.monotonic() + self.context.settings.stop_grace_seconds
+                    )
+                    await self._send_stop(stream)
+                    continue
+                if isinstance(item, BaseException):
+                    raise item
+                await self._handle(stream, item)  # type: ignore[arg-type]
+        finally:
+            for task in (pump, watcher):
+                task.cancel()
+            for task in (pump, watcher):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    async def _next(self, queue: asyncio.Queue[object]) -> object | None:
+        """The next item, or None when a flush or the stop grace is due first."""
+        waits = [self.writer.flush_in()]
+        if self._stop_deadline is not None:
+            waits.append(max(0.0, self._stop_deadline - time.monotonic()))
+        timeout = min((wait for wait in waits if wait is not None), default=None)
+        try:
+            return await asyncio.wait_for(queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    async def _handle(self, stream: DifyStream, event: DifyEvent) -> None:
+        await self._remember_ids(stream)
+        if self._stop_requested and not self._stop_sent:
+            await self._send_stop(stream)
+        for name, data in self.mapper.map(event):
+            if name == "delta" and self.first_token_at is None:
+                self.first_token_at = utcnow()
+                metrics.FIRST_TOKEN.observe(time.monotonic() - self._started)
+            await self.writer.emit(name, data)
+
+    async def _send_stop(self, stream: DifyStream) -> None:
+        """Ask Dify to stop the task (once its id is known)."""
+        if self._stop_sent or stream.task_id is None or self._dify_app is None:
+            return
+        self._stop_sent = True
+        try:
+            await stop_task(
+                self.context.dify,
+                self._dify_app,
+                self.request.dify.mode,
+                stream.task_id,
+                self.request.dify_user,
+            )
+        except DifyError as exc:
+            logger.warning("stopping Dify task failed: %s", exc)
+
+    async def _remember_ids(self, stream: DifyStream) -> None:
+        """Tell the gateway the Dify ids as soon as they are known (follow-up turns, feedback)."""
+        if not self._remembered_conversation and stream.conversation_id:
+            self._remembered_conversation = True
+            if stream.conversation_id != self.request.dify_conversation_id:
+                await self.context.remember(
+                    "conv", self.request.conversation_id, "dify", value=stream.conversation_id
+                )
+        if not self._remembered_message and stream.message_id:
+            self._remembered_message = True
+            await self.context.remember(
+                "msg", self.request.message_id, "dify", value=stream.message_id
+            )
+
+    def _outcome(self, status: Literal["done", "stopped", "failed"]) -> Outcome:
+        stream = self._stream
+        return Outcome(
+            status=status,
+            answer=self.mapper.answer,
+            dify_conversation_id=stream.conversation_id if stream else None,
+            dify_message_id=stream.message_id if stream else None,
+            dify_task_id=stream.task_id if stream else None,
+        )
+
+
+async def _pump(stream: DifyStream, queue: asyncio.Queue[object]) -> None:
+    try:
+        async for event in stream:
+            queue.put_nowait(event)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        queue.put_nowait(exc)
+    else:
+        queue.put_nowait(_END)
+
+
+async def _watch(stop: CancelSignal, queue: asyncio.Queue[object]) -> None:
+    await stop.wait()
+    queue.put_nowait(_STOP)
+
+
+def completion_event(
+    request: ChatRequested, outcome: Outcome, timings: Timings
+) -> ChatCompleted | ChatFailed:
+    """The bus event that finalises the answer in history."""
+    common = {
+        "user_id": request.user_id,
+        "app_id": request.app_id,
+        "conversation_id": request.conversation_id,
+        "user_message_id": request.user_message_id,
+        "message_id": request.message_id,
+        "dify_conversation_id": outcome.dify_conversation_id,
+        "dify_message_id": outcome.dify_message_id,
+        "dify_task_id": outcome.dify_task_id,
+        "timings": timings,
+    }
+    answer = outcome.answer
+    if outcome.status == "failed":
+        failure = outcome.failure or Failure("internal_error", "The answer failed")
+        return ChatFailed(
+            **common, code=failure.code, message=failure.message, partial_answer=answer.text
+        )
+    return ChatCompleted(
+        **common,
+        status=outcome.status,
+        answer=answer.text,
+        usage=answer.usage,
+        citations=answer.citations,
+        thoughts=list(answer.thoughts.values()),
+        nodes=list(answer.nodes.values()),
+        files=answer.files,
+        suggested_questions=outcome.suggested_questions,
+    )
