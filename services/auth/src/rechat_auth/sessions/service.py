@@ -115,11 +115,12 @@ class SessionService:
     async def _revoke_leaked_family(self, token: RefreshToken) -> None:
         """Commit the revocation although the request fails: in a transaction of its own, after
         ending the request's (whose row lock on the token would block it)."""
+        family_id, user_id = token.family_id, token.user_id  # the rollback expires `token`
         await self.work.session.rollback()
         async with unit_of_work(self.runtime.sessions) as session:
-            await RefreshTokenRepository(session).revoke_family(token.family_id, utcnow())
+            await RefreshTokenRepository(session).revoke_family(family_id, utcnow())
         # access tokens minted from the leaked family die too
-        await self.runtime.user_state.revoke_tokens(token.user_id)
+        await self.runtime.user_state.revoke_tokens(user_id)
 
     async def logout(self, raw: str | None) -> None:
         token = await self.tokens.get_by_hash(hash_refresh_token(raw)) if raw else None

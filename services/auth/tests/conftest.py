@@ -1,0 +1,136 @@
+"""Fixtures for auth's tests: one migrated MariaDB database per run (tables emptied per test),
+a Redis prefix per test, the app driven in-process, and accounts made without slow hashing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from asgi_lifespan import LifespanManager
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rechat_auth.app import create_app, run_migrations
+from rechat_auth.config import Settings
+from rechat_auth.models import User
+from rechat_auth.testing import PASSWORD, Account, MakeUser, Running, StartAuth
+from rechat_auth.users.passwords import OWASP_MEMORY_KIB, OWASP_PARALLELISM, OWASP_TIME_COST
+from rechat_shared.db import create_engine, unit_of_work
+from rechat_shared.testing.plugin import truncate_tables
+
+AUTH_TABLES = ["refresh_tokens", "users", "auth_settings"]
+
+
+def pem(key: Ed25519PrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+@pytest.fixture(scope="session")
+async def auth_engine(mariadb_url: str) -> AsyncIterator[AsyncEngine]:
+    """The run's database with auth's migrations applied once."""
+    await run_migrations(Settings(database_url=mariadb_url, _env_file=None))  # type: ignore[call-arg]
+    engine = create_engine(mariadb_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """PASSWORD hashed once for the whole run (argon2id at the service's parameters)."""
+    hasher = PasswordHasher(
+        time_cost=OWASP_TIME_COST, memory_cost=OWASP_MEMORY_KIB, parallelism=OWASP_PARALLELISM
+    )
+    return hasher.hash(PASSWORD)
+
+
+@pytest.fixture
+def settings(
+    auth_engine: AsyncEngine,
+    redis_url: str,
+    redis_prefix: str,
+    signing_key: Ed25519PrivateKey,
+    tmp_path: Any,
+) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=auth_engine.url.render_as_string(hide_password=False),
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        private_key=SecretStr(pem(signing_key)),
+        data_dir=tmp_path,
+        migrate_on_start=False,
+    )
+
+
+@pytest.fixture
+def start_auth(settings: Settings, auth_engine: AsyncEngine) -> StartAuth:
+    """`async with start_auth(**setting_overrides) as running:` an app on empty tables."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[Running]:
+        await truncate_tables(auth_engine, AUTH_TABLES)
+        app = create_app(settings.model_copy(update=overrides))
+        async with (
+            LifespanManager(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+            ) as client,
+        ):
+            yield Running(app, client)
+
+    return start
+
+
+@pytest.fixture
+async def running(start_auth: StartAuth) -> AsyncIterator[Running]:
+    async with start_auth() as running:
+        yield running
+
+
+@pytest.fixture
+def client(running: Running) -> httpx.AsyncClient:
+    return running.client
+
+
+@pytest.fixture
+def make_user(running: Running, password_hash: str) -> MakeUser:
+    """Insert an account with PASSWORD (no hashing per test) and mint its access token."""
+
+    async def make(role: str = "user", *, email: str | None = None, active: bool = True) -> Account:
+        email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+        user = User(
+            email=email,
+            name=f"{role} tester",
+            role=role,
+            active=active,
+            password_hash=password_hash,
+        )
+        async with unit_of_work(running.runtime.sessions) as session:
+            session.add(user)
+        return Account(user.id, email, role, running.runtime.tokens.mint(user))
+
+    return make
+
+
+@pytest.fixture
+async def admin(make_user: MakeUser) -> Account:
+    return await make_user("admin")
+
+
+@pytest.fixture
+async def member(make_user: MakeUser) -> Account:
+    return await make_user("user")
