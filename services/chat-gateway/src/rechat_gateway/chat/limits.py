@@ -5,14 +5,10 @@ from __future__ import annotations
 import time
 
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
 
 from rechat_shared.errors import Conflict, TooManyRequests
 from rechat_shared.redis import Keys
-
-RELEASE_IF_OWNER = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
 
 
 def conversation_lock_key(keys: Keys, conversation_id: str) -> str:
@@ -60,4 +56,25 @@ class ConversationLock:
 
     async def release(self, conversation_id: str, message_id: str) -> None:
         key = conversation_lock_key(self._keys, conversation_id)
-        await self._redis.eval(RELEASE_IF_OWNER, 1, key, message_id)
+        await release_if_owner(self._redis, key, message_id)
+
+
+async def release_if_owner(redis: Redis, key: str, owner: str) -> None:
+    """Delete `key` only while it still holds `owner` (WATCH/MULTI: no Lua needed, so the
+    embedded in-process Redis works too)."""
+    async with redis.pipeline(transaction=True) as pipe:
+        try:
+            await pipe.watch(key)
+            current = await pipe.get(key)
+            if current is None or _text(current) != owner:
+                await pipe.unwatch()
+                return
+            pipe.multi()
+            pipe.delete(key)
+            await pipe.execute()
+        except WatchError:
+            pass  # taken over meanwhile: not ours to delete
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
