@@ -51,7 +51,7 @@ def _request(
         dify=DifyTarget(
             base_url=emulator.base_url,
             api_key_encrypted=context.box.encrypt(emulator.keys[mode]),
-            mode=mode,  # type: ignore[arg-type]
+            mode=mode,
         ),
         dify_user="rechat-user-1",
         new_conversation=True,

@@ -10,7 +10,7 @@ from rechat_worker.emitter import StreamWriter
 
 
 async def _log(hub: MemoryStreamHub, message_id: str) -> list[tuple[int, str, str]]:
-    out = []
+    out: list[tuple[int, str, str]] = []
     async with hub.attach(message_id, None) as events:
         while True:
             try:

@@ -49,9 +49,9 @@ async def release_if_owner(redis: Redis, key: str, owner: str) -> None:
             await pipe.watch(key)
             current = await pipe.get(key)
             if current is None or _text(current) != owner:
-                await pipe.unwatch()
+                await pipe.unwatch()  # type: ignore[no-untyped-call]
                 return
-            pipe.multi()
+            pipe.multi()  # type: ignore[no-untyped-call]
             pipe.delete(key)
             await pipe.execute()
         except WatchError:
