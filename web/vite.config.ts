@@ -8,7 +8,8 @@ export default defineConfig({
   plugins: [vue(), tailwindcss()],
   resolve: { alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) } },
   server: {
-    proxy: { '/api': { target: 'http://127.0.0.1:8080', changeOrigin: false } },
+    // RECHAT_API_ORIGIN lets the dev server talk to a single service while the others are down.
+    proxy: { '/api': { target: process.env.RECHAT_API_ORIGIN ?? 'http://127.0.0.1:8080', changeOrigin: false } },
   },
   build: { outDir: 'dist', chunkSizeWarningLimit: 1500 },
 })

@@ -87,8 +87,11 @@ describe('ReChat in a real browser', () => {
     await shot(adminPage, 'admin-users-light')
 
     await page.getByRole('button', { name: 'Check Again' }).click()
-    await page.getByTestId('pending-overlay').waitFor({ state: 'detached' })
+    // A role change revokes the user's sessions on the server: the SPA sends them to sign in.
+    await page.waitForURL((url) => url.pathname.startsWith('/auth'))
+    await signIn(page, member)
     await page.getByTestId('welcome').waitFor()
+    expect(await page.getByTestId('pending-overlay').count()).toBe(0)
   })
 
   it('the user picks the app and sees tokens stream in', async () => {

@@ -11,10 +11,10 @@ const RUN = Date.now().toString(36)
 
 export const admin = {
   name: 'Ada Admin',
-  email: process.env.RECHAT_E2E_ADMIN_EMAIL ?? 'admin@rechat.test',
+  email: process.env.RECHAT_E2E_ADMIN_EMAIL ?? 'admin@example.com',
   password: process.env.RECHAT_E2E_ADMIN_PASSWORD ?? 'admin-password-1',
 }
-export const member = { name: 'Bob Member', email: `bob-${RUN}@rechat.test`, password: 'member-password-1' }
+export const member = { name: 'Bob Member', email: `bob-${RUN}@example.com`, password: 'member-password-1' }
 
 /** Changes a password through the API (signs in, then POST /api/auth/me/password): revokes the user's other sessions. */
 export async function changePassword(who: { email: string; password: string }, next: string): Promise<void> {

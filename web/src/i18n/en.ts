@@ -17,6 +17,7 @@ export default {
     pendingTitle: 'Account Activation Pending', pendingSubtitle: 'Contact Admin for Access',
     pendingBody: 'Your account status is currently pending activation. To access ReChat, please reach out to the administrator. Admins can manage user statuses from the Admin Panel.',
     checkAgain: 'Check Again', signOut: 'Sign Out', stillPending: 'Your account is still pending.',
+    signInAgain: 'Your account was updated. Please sign in again.',
     disabled: 'This account is disabled.',
   },
   sidebar: {

@@ -19,6 +19,7 @@ const zhCN: MessageSchema = {
     pendingTitle: '账号待激活', pendingSubtitle: '请联系管理员获取访问权限',
     pendingBody: '你的账号目前处于待激活状态。请联系管理员以访问 ReChat。管理员可以在管理面板中管理用户状态。',
     checkAgain: '再次检查', signOut: '退出登录', stillPending: '你的账号仍在等待激活。',
+    signInAgain: '你的账号已更新，请重新登录。',
     disabled: '该账号已被停用。',
   },
   sidebar: {

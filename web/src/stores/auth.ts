@@ -58,11 +58,18 @@ export const useAuthStore = defineStore('auth', () => {
     user.value = null
   }
 
-  /** The pending overlay's "Check again": a new session carries the current role. */
-  async function checkAgain(): Promise<boolean> {
+  /**
+   * The pending overlay's "Check again": a new session carries the current role. Approval
+   * revokes the user's sessions on the server, so "signed out" is a possible answer too.
+   */
+  async function checkAgain(): Promise<'approved' | 'pending' | 'signed-out'> {
     const session = await authApi.refresh()
-    if (session) adopt(session)
-    return !isPending.value
+    if (!session) {
+      user.value = null
+      return 'signed-out'
+    }
+    adopt(session)
+    return isPending.value ? 'pending' : 'approved'
   }
 
   async function updateName(name: string) {

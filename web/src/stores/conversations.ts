@@ -3,6 +3,7 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { conversationsApi } from '@/api/conversations'
 import type { Conversation } from '@/api/types'
+import { toast } from 'vue-sonner'
 
 const PAGE = 30
 
@@ -27,6 +28,9 @@ export const useConversationsStore = defineStore('conversations', () => {
       items.value = page.items
       nextCursor.value = page.next_cursor
       done.value = !page.next_cursor
+    } catch (error) {
+      done.value = true
+      toast.error(error instanceof Error ? error.message : String(error))
     } finally {
       loading.value = false
     }
@@ -41,6 +45,9 @@ export const useConversationsStore = defineStore('conversations', () => {
       items.value.push(...page.items.filter((c) => !known.has(c.id)))
       nextCursor.value = page.next_cursor
       done.value = !page.next_cursor
+    } catch (error) {
+      done.value = true // stop the infinite scroll from retrying in a loop
+      toast.error(error instanceof Error ? error.message : String(error))
     } finally {
       loading.value = false
     }
