@@ -1,0 +1,87 @@
+"""History's application factory: the API plus, in the same process, the event consumer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from rechat_history.config import VERSION_TABLE, Settings
+from rechat_history.consumers import HistoryConsumer, start_consumer
+from rechat_history.conversations.endpoints import router as conversations_router
+from rechat_history.internal.endpoints import router as internal_router
+from rechat_history.messages.endpoints import router as messages_router
+from rechat_history.usage.endpoints import router as usage_router
+from rechat_shared.app import create_service_app
+from rechat_shared.bus import create_bus
+from rechat_shared.db import create_engine, create_sessionmaker, ping
+from rechat_shared.migrations import upgrade
+from rechat_shared.redis import Keys, create_redis
+from rechat_shared.security import JWKSCache, KeySource, TokenVerifier
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def run_migrations(settings: Settings | None = None) -> None:
+    """Bring history's tables to the newest revision (start-up and `rechat migrate`)."""
+    settings = settings or Settings()
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await upgrade(engine, MIGRATIONS, VERSION_TABLE)
+    finally:
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None, *, key_source: KeySource | None = None) -> FastAPI:
+    """The history service. `key_source` replaces auth's JWKS (tests sign their own tokens)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            engine = create_engine(
+                settings.resolved_database_url,
+                echo=settings.database_echo,
+                pool_size=settings.database_pool_size,
+            )
+            stack.push_async_callback(engine.dispose)
+            if settings.migrate_on_start:
+                await upgrade(engine, MIGRATIONS, VERSION_TABLE)
+            app.state.engine = engine
+            app.state.sessions = create_sessionmaker(engine)
+            redis = create_redis(settings.redis_url)
+            stack.push_async_callback(redis.aclose)
+            http = await stack.enter_async_context(httpx.AsyncClient())
+            keys = key_source or JWKSCache(settings.jwks_url, http, ttl=settings.jwks_cache_seconds)
+            app.state.token_verifier = TokenVerifier(
+                keys, settings, redis, Keys(settings.redis_prefix)
+            )
+            app.state.readiness_checks = {
+                "database": lambda: ping(engine),
+                "redis": redis.ping,
+            }
+            if settings.consume_events:
+                bus = create_bus(settings.rabbitmq_url, settings.rabbitmq_prefix)
+                await bus.connect()
+                stack.push_async_callback(bus.close)
+                consumer = HistoryConsumer(
+                    app.state.sessions, transient_retry_seconds=settings.transient_retry_seconds
+                )
+                app.state.consumer = await start_consumer(
+                    bus,
+                    consumer,
+                    batch_size=settings.batch_size,
+                    batch_wait=settings.batch_wait_seconds,
+                )
+            yield
+
+    app = create_service_app("history", title="ReChat history", lifespan=lifespan)
+    app.state.settings = settings
+    app.include_router(conversations_router)
+    app.include_router(messages_router)
+    app.include_router(usage_router)
+    app.include_router(internal_router)
+    return app

@@ -1,0 +1,1 @@
+"""Conversations: the sidebar list, search, rename/pin/archive, delete and export."""

@@ -1,0 +1,114 @@
+"""Routes for my conversations: list/search, get, edit, delete, archive, export."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import Response
+
+from rechat_history.conversations import export, service
+from rechat_history.conversations.dependencies import OwnedConversation
+from rechat_history.conversations.schemas import (
+    Conversation,
+    ConversationFilters,
+    ConversationUpdate,
+    DeleteAllConversations,
+    ExportFormat,
+)
+from rechat_history.pagination import MAX_CURSOR_LENGTH, Page
+from rechat_shared.db import SessionDep
+from rechat_shared.security import ActiveUser
+
+router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+
+JSON_FILE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}}, "description": "A JSON file"}
+}
+EXPORT_FILES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/json": {}, "text/markdown": {}},
+        "description": "A JSON or Markdown file",
+    }
+}
+
+
+def _attachment(body: str, media_type: str, name: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type=media_type, headers=headers)
+
+
+@router.get("", response_model=Page[Conversation])
+async def list_conversations(
+    principal: ActiveUser,
+    session: SessionDep,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    app_id: Annotated[str | None, Query(max_length=64)] = None,
+    pinned: bool | None = None,
+    archived: bool | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[Conversation]:
+    """My conversations, most recently active first; `q` searches titles and messages."""
+    filters = ConversationFilters(app_id=app_id, pinned=pinned, archived=archived, q=q)
+    return await service.list_page(session, principal.user_id, filters, cursor=cursor, limit=limit)
+
+
+@router.post("/archive-all", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def archive_all(principal: ActiveUser, session: SessionDep) -> None:
+    """Archive every one of my conversations."""
+    await service.archive_all(session, principal.user_id)
+
+
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def delete_all(
+    body: DeleteAllConversations, principal: ActiveUser, session: SessionDep
+) -> None:
+    """Delete every one of my conversations (the body must say `confirm: true`)."""
+    await service.delete_all(session, principal.user_id, confirm=body.confirm)
+
+
+@router.get("/export", response_class=Response, responses=JSON_FILE)
+async def export_all(principal: ActiveUser, session: SessionDep) -> Response:
+    """All my conversations with their messages as one JSON file."""
+    document = await export.all_mine(session, principal.user_id)
+    body = json.dumps(document.as_json(), ensure_ascii=False, indent=2)
+    return _attachment(body, "application/json", "conversations.json")
+
+
+@router.get("/{conversation_id}", response_model=Conversation)
+async def get_conversation(conversation: OwnedConversation) -> Conversation:
+    """One of my conversations."""
+    return Conversation.from_row(conversation)
+
+
+@router.patch("/{conversation_id}", response_model=Conversation)
+async def update_conversation(
+    changes: ConversationUpdate, conversation: OwnedConversation, session: SessionDep
+) -> Conversation:
+    """Rename, pin or archive one of my conversations."""
+    return await service.update(session, conversation, changes)
+
+
+@router.delete(
+    "/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response
+)
+async def delete_conversation(conversation: OwnedConversation, session: SessionDep) -> None:
+    """Delete one of my conversations and its messages."""
+    await service.delete(session, conversation)
+
+
+@router.get("/{conversation_id}/export", response_class=Response, responses=EXPORT_FILES)
+async def export_conversation(
+    conversation: OwnedConversation,
+    session: SessionDep,
+    format: ExportFormat = "json",
+) -> Response:
+    """One of my conversations as a JSON or Markdown file."""
+    document = await export.one(session, conversation)
+    if format == "markdown":
+        name = export.filename(conversation.id, "md")
+        return _attachment(export.markdown(document), "text/markdown; charset=utf-8", name)
+    body = json.dumps(document.model_dump(mode="json"), ensure_ascii=False, indent=2)
+    return _attachment(body, "application/json", export.filename(conversation.id, "json"))

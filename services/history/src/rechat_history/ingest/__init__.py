@@ -1,0 +1,1 @@
+"""Event ingest: turns bus events into conversation, message, feedback and usage rows."""

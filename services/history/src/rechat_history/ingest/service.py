@@ -1,0 +1,344 @@
+"""Applies bus events to the read model: one `apply_*` per event type, idempotent and
+order-independent.
+
+Every field has a merge rule that does not depend on arrival order:
+- times: `created_at` is the earliest time any event knows for the row, `updated_at` the latest;
+- an answer's status only moves up the ranks pending < failed < stopped < done; between two
+  terminal events of the same rank the later (then the greater event id) wins, so a duplicate
+  changes nothing and a completion that arrives before its request still ends `done`;
+- the title: a user's rename beats Dify's title, which beats the start of the first question;
+- conversation summaries (last activity, preview, placeholder title) are recomputed from the
+  message rows after every batch, so they are a function of the rows, not of the order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rechat_history.ingest import repository
+from rechat_history.ingest.repository import BatchRows
+from rechat_history.models import TITLE_LENGTH, Conversation, Message, MessageFeedback, UsageRecord
+from rechat_shared.events import (
+    AnyBusEvent,
+    ChatCompleted,
+    ChatFailed,
+    ChatFeedback,
+    ChatRequested,
+    ConversationTitled,
+    UserChanged,
+)
+
+logger = logging.getLogger(__name__)
+
+STATUS_RANK = {"pending": 0, "failed": 1, "stopped": 2, "done": 3}
+DEAD_LETTER_ERROR = {
+    "code": "generation_failed",
+    "message": "The answer could not be generated. Please try again.",
+}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingEvent:
+    """An event to apply and whether it came back as a dead letter of another queue."""
+
+    event: AnyBusEvent
+    dead_lettered: bool = False
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class Ingest:
+    """One batch of events applied inside one transaction."""
+
+    def __init__(self, session: AsyncSession, rows: BatchRows) -> None:
+        self.session = session
+        self.rows = rows
+        self.touched: set[str] = set()
+
+    # ------------------------------------------------------------------ rows
+
+    def conversation(
+        self, conversation_id: str, user_id: str, app_id: str, at: datetime
+    ) -> Conversation | None:
+        """The conversation to write to, created if new; None when it must not be touched
+        (deleted by its owner, or owned by someone else)."""
+        conversation = self.rows.conversations.get(conversation_id)
+        if conversation is None:
+            conversation = Conversation(
+                id=conversation_id,
+                user_id=user_id,
+                app_id=app_id,
+                title="",
+                title_source="question",
+                pinned=False,
+                archived=False,
+                preview="",
+                created_at=at,
+                updated_at=at,
+            )
+            self.session.add(conversation)
+            self.rows.conversations[conversation_id] = conversation
+        if conversation.deleted_at is not None or conversation.user_id != user_id:
+            if conversation.user_id != user_id:
+                logger.warning("event for conversation %s of another user", conversation_id)
+            return None
+        if app_id and not conversation.app_id:
+            conversation.app_id = app_id
+        conversation.created_at = min(conversation.created_at, at)
+        self.touched.add(conversation_id)
+        return conversation
+
+    def message(
+        self, conversation: Conversation, message_id: str, role: str, at: datetime
+    ) -> Message | None:
+        """The message to write to, created (pending, empty) if new; None if it belongs to
+        another conversation."""
+        message = self.rows.messages.get(message_id)
+        if message is None:
+            message = Message(
+                id=message_id,
+                conversation_id=conversation.id,
+                user_id=conversation.user_id,
+                role=role,
+                position=0 if role == "user" else 1,
+                content="",
+                status="done" if role == "user" else "pending",
+                created_at=at,
+                updated_at=at,
+            )
+            self.session.add(message)
+            self.rows.messages[message_id] = message
+        if message.conversation_id != conversation.id or message.role != role:
+            logger.warning("event for message %s does not match its conversation", message_id)
+            return None
+        message.created_at = min(message.created_at, at)
+        message.updated_at = max(message.updated_at, at)
+        return message
+
+    # ------------------------------------------------------------------ events
+
+    def apply(self, incoming: IncomingEvent) -> None:
+        event = incoming.event
+        if event.type == "user.changed":
+            return  # erasures run before the batch (see `apply_batch`)
+        if event.user_id in self.rows.erased:
+            return
+        if isinstance(event, ChatRequested):
+            self.apply_requested(event)
+            if incoming.dead_lettered:
+                self.apply_request_dead(event)
+        elif incoming.dead_lettered:
+            return  # other dead letters (feedback to Dify) were applied when first delivered
+        elif isinstance(event, ChatCompleted):
+            self.apply_completed(event)
+        elif isinstance(event, ChatFailed):
+            self.apply_failed(event)
+        elif isinstance(event, ChatFeedback):
+            self.apply_feedback(event)
+        elif isinstance(event, ConversationTitled):
+            self.apply_titled(event)
+
+    def apply_requested(self, event: ChatRequested) -> None:
+        """The question, and a pending answer (unless the answer is already known)."""
+        at = _utc(event.occurred_at)
+        conversation = self.conversation(event.conversation_id, event.user_id, event.app_id, at)
+        if conversation is None:
+            return
+        if event.dify_conversation_id and not conversation.dify_conversation_id:
+            conversation.dify_conversation_id = event.dify_conversation_id
+        question = self.message(conversation, event.user_message_id, "user", at)
+        if question is not None:
+            question.content = event.query
+            question.inputs = dict(event.inputs)
+            question.files = list(event.files)
+            question.regenerate_of = event.regenerate_of
+        answer = self.message(conversation, event.message_id, "assistant", at)
+        if answer is not None:
+            answer.regenerate_of = event.regenerate_of
+
+    def apply_request_dead(self, event: ChatRequested) -> None:
+        """A request the workers kept failing on: its answer is failed (unless it finished)."""
+        answer = self.rows.messages.get(event.message_id)
+        at = _utc(event.occurred_at)
+        if answer is not None and _outranks(answer, "failed", at, f"dead:{event.event_id}"):
+            answer.status = "failed"
+            answer.error = dict(DEAD_LETTER_ERROR)
+            answer.final_at, answer.final_event_id = at, f"dead:{event.event_id}"
+
+    def _answer(self, event: ChatCompleted | ChatFailed) -> Message | None:
+        at = _utc(event.occurred_at)
+        started = event.timings.requested_at
+        created = min(at, _utc(started)) if started is not None else at
+        conversation = self.conversation(
+            event.conversation_id, event.user_id, event.app_id, created
+        )
+        if conversation is None:
+            return None
+        if event.dify_conversation_id:
+            conversation.dify_conversation_id = event.dify_conversation_id
+        answer = self.message(conversation, event.message_id, "assistant", created)
+        if answer is not None:
+            answer.updated_at = max(answer.updated_at, at)
+        return answer
+
+    def apply_completed(self, event: ChatCompleted) -> None:
+        """The finished answer with everything Dify said about it, and its usage record."""
+        answer = self._answer(event)
+        if answer is None:
+            return
+        at = _utc(event.occurred_at)
+        if _outranks(answer, event.status, at, event.event_id):
+            answer.status = event.status
+            answer.final_at, answer.final_event_id = at, event.event_id
+            answer.content = event.answer
+            answer.error = None
+            answer.usage = event.usage.model_dump(mode="json") if event.usage else None
+            answer.dify_message_id = event.dify_message_id
+            answer.dify_task_id = event.dify_task_id
+            answer.citations = list(event.citations)
+            answer.thoughts = list(event.thoughts)
+            answer.nodes = list(event.nodes)
+            answer.files = list(event.files)
+            answer.suggested_questions = list(event.suggested_questions)
+            answer.timings = event.timings.model_dump(mode="json")
+        self._record_usage(event, answer)
+
+    def apply_failed(self, event: ChatFailed) -> None:
+        """A failed answer keeps what had streamed so far and the error."""
+        answer = self._answer(event)
+        if answer is None:
+            return
+        at = _utc(event.occurred_at)
+        if _outranks(answer, "failed", at, event.event_id):
+            answer.status = "failed"
+            answer.final_at, answer.final_event_id = at, event.event_id
+            answer.content = event.partial_answer
+            answer.error = {"code": event.code, "message": event.message}
+            answer.dify_message_id = event.dify_message_id
+            answer.dify_task_id = event.dify_task_id
+            answer.timings = event.timings.model_dump(mode="json")
+
+    def _record_usage(self, event: ChatCompleted, answer: Message) -> None:
+        if event.usage is None or event.message_id in self.rows.usage:
+            return
+        usage = event.usage
+        try:
+            price = Decimal(usage.total_price or "0")
+        except InvalidOperation:
+            price = Decimal(0)
+        record = UsageRecord(
+            message_id=event.message_id,
+            user_id=answer.user_id,
+            app_id=event.app_id,
+            day=answer.created_at.date(),
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            total_tokens=usage.total_tokens,
+            total_price=price if price.is_finite() else Decimal(0),
+            currency=usage.currency[:8],
+            occurred_at=_utc(event.occurred_at),
+        )
+        self.session.add(record)
+        self.rows.usage[event.message_id] = record
+
+    def apply_feedback(self, event: ChatFeedback) -> None:
+        """The latest rating wins; it may arrive before the message it rates."""
+        at = _utc(event.occurred_at)
+        current = self.rows.feedback.get(event.message_id)
+        if current is None:
+            current = MessageFeedback(message_id=event.message_id, user_id=event.user_id)
+            current.occurred_at, current.event_id = _EPOCH, ""
+            self.session.add(current)
+            self.rows.feedback[event.message_id] = current
+        elif current.user_id != event.user_id:
+            return
+        if (at, event.event_id) > (current.occurred_at, current.event_id):
+            current.rating, current.content = event.rating, event.content
+            current.occurred_at, current.event_id = at, event.event_id
+
+    def apply_titled(self, event: ConversationTitled) -> None:
+        """Dify's title replaces the placeholder, never a title the user chose."""
+        at = _utc(event.occurred_at)
+        conversation = self.conversation(event.conversation_id, event.user_id, "", at)
+        if conversation is None or conversation.title_source == "user":
+            return
+        title = " ".join(event.title.split())[:TITLE_LENGTH]
+        if not title:
+            return
+        previous = conversation.title_at
+        generated = conversation.title_source == "generated" and previous is not None
+        if generated and (at, title) <= (previous or at, conversation.title):
+            return
+        conversation.title, conversation.title_source, conversation.title_at = (
+            title,
+            "generated",
+            at,
+        )
+
+    # ------------------------------------------------------------------ summaries
+
+    async def refresh_summaries(self) -> None:
+        """Recompute last activity, preview and placeholder title of the touched conversations."""
+        await self.session.flush()
+        found = await repository.summaries(self.session, sorted(self.touched))
+        for conversation_id, summary in found.items():
+            conversation = self.rows.conversations[conversation_id]
+            last = summary.last_activity
+            conversation.updated_at = (
+                max(conversation.created_at, last) if last else conversation.created_at
+            )
+            conversation.preview = summary.preview
+            if conversation.title_source == "question":
+                conversation.title = summary.first_question
+        await self.session.flush()
+
+
+def _outranks(message: Message, status: str, at: datetime, event_id: str) -> bool:
+    current = (
+        STATUS_RANK.get(message.status, 0),
+        message.final_at or _EPOCH,
+        message.final_event_id or "",
+    )
+    return (STATUS_RANK[status], at, event_id) > current
+
+
+def _keys(events: Sequence[IncomingEvent]) -> tuple[set[str], set[str], set[str]]:
+    conversations: set[str] = set()
+    messages: set[str] = set()
+    users: set[str] = set()
+    for incoming in events:
+        event = incoming.event
+        users.add(event.user_id)
+        if isinstance(event, ChatRequested):
+            messages.update((event.user_message_id, event.message_id))
+        elif isinstance(event, ChatCompleted | ChatFailed | ChatFeedback):
+            messages.add(event.message_id)
+        if isinstance(event, ChatRequested | ChatCompleted | ChatFailed | ConversationTitled):
+            conversations.add(event.conversation_id)
+    return conversations, messages, users
+
+
+async def apply_batch(session: AsyncSession, events: Sequence[IncomingEvent]) -> None:
+    """Apply a batch in one transaction (the caller commits). Erasures go first: an erased user
+    stays erased whatever the order, so the result is the same as in any other order."""
+    for incoming in events:
+        event = incoming.event
+        if isinstance(event, UserChanged) and event.change == "deleted":
+            await repository.erase_user(session, event.user_id, _utc(event.occurred_at))
+    conversations, messages, users = _keys(events)
+    rows = await repository.load_rows(
+        session, conversation_ids=conversations, message_ids=messages, user_ids=users
+    )
+    ingest = Ingest(session, rows)
+    for incoming in events:
+        ingest.apply(incoming)
+    await ingest.refresh_summaries()

@@ -1,0 +1,22 @@
+"""Internal routes, authenticated as a service (`X-Service-Token`), never as a user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from rechat_history.internal import service
+from rechat_history.internal.dependencies import ServiceCaller
+from rechat_history.internal.schemas import ConversationOwner
+from rechat_shared.db import SessionDep
+
+router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[ServiceCaller])
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationOwner)
+async def conversation_owner(
+    conversation_id: Annotated[str, Path(max_length=64)], session: SessionDep
+) -> ConversationOwner:
+    """A conversation's owner, app and Dify conversation id (the gateway's ownership check)."""
+    return await service.owner(session, conversation_id)

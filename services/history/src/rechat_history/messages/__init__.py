@@ -1,0 +1,1 @@
+"""Messages of a conversation: questions and answers as history stored them."""

@@ -1,0 +1,152 @@
+"""History's tables: conversations, messages, feedback, usage records and erased users.
+
+Every row is built from events (see `ingest/`), except conversation metadata the user edits.
+Times are stored with microseconds so turns of one conversation keep their order.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
+
+from rechat_shared.db import UTCDateTime, naming_metadata
+
+ID_LENGTH = 36
+EXTERNAL_ID_LENGTH = 64
+TITLE_LENGTH = 255
+PREVIEW_LENGTH = 200
+
+
+class PreciseUTCDateTime(UTCDateTime):
+    """`UTCDateTime` with microseconds on MySQL (`DATETIME(6)`), where plain DATETIME has none."""
+
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "mysql":
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime(timezone=False))
+
+
+LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+JSONData = sa.JSON().with_variant(mysql.JSON(), "mysql", "mariadb")
+
+
+class Base(DeclarativeBase):
+    metadata = naming_metadata()
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        sa.Index("ix_conversations_user_updated", "user_id", "updated_at", "id"),
+        sa.Index("ix_conversations_user_id_app_id", "user_id", "app_id"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    user_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH))
+    app_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), default="")
+    title: Mapped[str] = mapped_column(sa.String(TITLE_LENGTH), default="")
+    title_source: Mapped[str] = mapped_column(sa.String(16), default="question")
+    """`question` (start of the first question), `generated` (Dify's title) or `user`."""
+    title_at: Mapped[datetime | None] = mapped_column(PreciseUTCDateTime(), nullable=True)
+    dify_conversation_id: Mapped[str | None] = mapped_column(
+        sa.String(EXTERNAL_ID_LENGTH), nullable=True
+    )
+    pinned: Mapped[bool] = mapped_column(sa.Boolean(), default=False)
+    archived: Mapped[bool] = mapped_column(sa.Boolean(), default=False)
+    preview: Mapped[str] = mapped_column(sa.String(PREVIEW_LENGTH), default="")
+    created_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(PreciseUTCDateTime(), nullable=True)
+    """A deleted conversation stays as a content-free tombstone so late events cannot revive it."""
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        sa.Index(
+            "ix_messages_conversation_order", "conversation_id", "created_at", "position", "id"
+        ),
+        sa.Index("ix_messages_user_id", "user_id"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        sa.String(ID_LENGTH), sa.ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    position: Mapped[int] = mapped_column(sa.SmallInteger())
+    """0 for the question, 1 for the answer: orders the two messages of one turn."""
+    content: Mapped[str] = mapped_column(LongText, default="")
+    status: Mapped[str] = mapped_column(sa.String(16))
+    final_at: Mapped[datetime | None] = mapped_column(PreciseUTCDateTime(), nullable=True)
+    final_event_id: Mapped[str | None] = mapped_column(sa.String(EXTERNAL_ID_LENGTH), nullable=True)
+    """Which terminal event decided the status (the highest rank, then the latest, wins)."""
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSONData, nullable=True)
+    regenerate_of: Mapped[str | None] = mapped_column(sa.String(ID_LENGTH), nullable=True)
+    usage: Mapped[dict[str, Any] | None] = mapped_column(JSONData, nullable=True)
+    dify_message_id: Mapped[str | None] = mapped_column(
+        sa.String(EXTERNAL_ID_LENGTH), nullable=True
+    )
+    dify_task_id: Mapped[str | None] = mapped_column(sa.String(EXTERNAL_ID_LENGTH), nullable=True)
+    citations: Mapped[list[Any] | None] = mapped_column(JSONData, nullable=True)
+    thoughts: Mapped[list[Any] | None] = mapped_column(JSONData, nullable=True)
+    nodes: Mapped[list[Any] | None] = mapped_column(JSONData, nullable=True)
+    suggested_questions: Mapped[list[Any] | None] = mapped_column(JSONData, nullable=True)
+    inputs: Mapped[dict[str, Any] | None] = mapped_column(JSONData, nullable=True)
+    files: Mapped[list[Any] | None] = mapped_column(JSONData, nullable=True)
+    timings: Mapped[dict[str, Any] | None] = mapped_column(JSONData, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime())
+
+
+class MessageFeedback(Base):
+    """The latest rating per message; kept apart so a rating may arrive before its message."""
+
+    __tablename__ = "message_feedback"
+
+    message_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    user_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), index=True)
+    rating: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    content: Mapped[str | None] = mapped_column(sa.Text(), nullable=True)
+    occurred_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime())
+    event_id: Mapped[str] = mapped_column(sa.String(EXTERNAL_ID_LENGTH))
+
+
+class UsageRecord(Base):
+    """Tokens and cost of one answer; outlives the conversation so cost reports stay whole."""
+
+    __tablename__ = "usage_records"
+    __table_args__ = (
+        sa.Index("ix_usage_records_user_day", "user_id", "day"),
+        sa.Index("ix_usage_records_day", "day"),
+    )
+
+    message_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    user_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH))
+    app_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH))
+    day: Mapped[date] = mapped_column(sa.Date())
+    prompt_tokens: Mapped[int] = mapped_column(sa.BigInteger(), default=0)
+    completion_tokens: Mapped[int] = mapped_column(sa.BigInteger(), default=0)
+    total_tokens: Mapped[int] = mapped_column(sa.BigInteger(), default=0)
+    total_price: Mapped[Decimal] = mapped_column(sa.Numeric(20, 8), default=Decimal(0))
+    currency: Mapped[str] = mapped_column(sa.String(8), default="USD")
+    occurred_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime())
+
+
+class ErasedUser(Base):
+    """A deleted account: its data is gone and every later event about it is dropped."""
+
+    __tablename__ = "erased_users"
+
+    user_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime())

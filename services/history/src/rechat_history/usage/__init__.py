@@ -1,0 +1,1 @@
+"""Token usage and cost, per day and app for me, per user and app for administrators."""
