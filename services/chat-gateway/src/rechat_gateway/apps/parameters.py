@@ -22,7 +22,8 @@ FAILURE_TTL = 30
 
 class ParametersCache:
     """`get(app_id, version, dify_app)` → the app's parameters as a dict, or `{}` when Dify is
-    unreachable. The cache key includes the app's `updated_at`, so an edit refreshes it."""
+    unreachable. The version is a digest of the base URL and encrypted key: an edit refreshes it.
+    """
 
     def __init__(self, redis: Redis, keys: Keys, dify: DifyClient, ttl: int) -> None:
         self._redis = redis

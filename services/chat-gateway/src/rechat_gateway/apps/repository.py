@@ -15,7 +15,7 @@ class AppRepository:
         self.session = session
 
     async def list(self, *, enabled_only: bool = False) -> Sequence[App]:
-        statement = select(App).order_by(App.created_at, App.id)
+        statement = select(App).order_by(App.name, App.id)
         if enabled_only:
             statement = statement.where(App.enabled.is_(True))
         return (await self.session.scalars(statement)).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -120,7 +121,9 @@ class AppService:
         return app
 
     async def describe(self, app: AppRow) -> App:
-        version = str(app.updated_at.timestamp())
+        # parameters depend only on where Dify is and which key asks: a change of either
+        # (a new key is a new ciphertext) gives a new cache entry
+        version = hashlib.sha256(f"{app.base_url}\n{app.api_key_encrypted}".encode()).hexdigest()
         parameters = await self.parameters.get(app.id, version, self.dify_app(app))
         return _describe(app, parameters)
 

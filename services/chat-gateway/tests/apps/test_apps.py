@@ -1,0 +1,153 @@
+"""The apps registry: admin CRUD with encrypted keys, visibility, parameters, key checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+
+from rechat_shared.crypto import SecretBox
+from rechat_shared.testing.emulator import RunningEmulator
+
+from ..conftest import SECRET, Gateway
+
+
+def _app_body(emulator: RunningEmulator, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "name": "Helper",
+        "description": "Answers",
+        "icon": "🤖",
+        "base_url": emulator.base_url,
+        "api_key": emulator.keys["chat"],
+        "mode": "chat",
+    }
+    return {**body, **overrides}
+
+
+async def test_admin_creates_an_app_whose_key_is_encrypted_and_never_returned(
+    gateway: Gateway, dify_emulator: RunningEmulator
+) -> None:
+    admin = gateway.mint(role="admin")
+    response = await gateway.client.post(
+        "/api/admin/apps", json=_app_body(dify_emulator), headers=admin
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert "api_key" not in created
+    assert "app-emulator-chat" not in response.text
+    assert created["api_key_hint"] == "app-…chat"
+    assert created["visible_to_roles"] == ["admin", "user"]
+    async with gateway.app.state.sessions() as session:
+        stored = (
+            await session.execute(
+                text("SELECT api_key_encrypted FROM apps WHERE id = :id"), created
+            )
+        ).scalar_one()
+    assert "app-emulator-chat" not in stored
+    assert SecretBox(SECRET).decrypt(stored).get_secret_value() == "app-emulator-chat"
+
+    listed = await gateway.client.get("/api/admin/apps", headers=admin)
+    assert [app["id"] for app in listed.json()] == [created["id"]]
+    patched = await gateway.client.patch(
+        f"/api/admin/apps/{created['id']}",
+        json={"name": "Renamed", "api_key": "app-another-key-1234"},
+        headers=admin,
+    )
+    assert patched.json()["name"] == "Renamed"
+    assert patched.json()["api_key_hint"] == "app-…1234"
+    deleted = await gateway.client.delete(f"/api/admin/apps/{created['id']}", headers=admin)
+    assert deleted.status_code == 204
+    missing = await gateway.client.get(f"/api/admin/apps/{created['id']}", headers=admin)
+    assert missing.status_code == 404
+
+
+async def test_admin_routes_need_the_admin_role(gateway: Gateway) -> None:
+    assert (await gateway.client.get("/api/admin/apps")).status_code == 401
+    user = gateway.mint(role="user")
+    response = await gateway.client.get("/api/admin/apps", headers=user)
+    assert response.status_code == 403
+    assert response.json()["error"] == "admin_required"
+
+
+async def test_users_see_enabled_apps_of_their_role_described_by_dify(
+    gateway: Gateway, dify_emulator: RunningEmulator
+) -> None:
+    admin = gateway.mint(role="admin")
+    shown = await gateway.client.post(
+        "/api/admin/apps", json=_app_body(dify_emulator), headers=admin
+    )
+    await gateway.client.post(
+        "/api/admin/apps",
+        json=_app_body(dify_emulator, name="Admins only", visible_to_roles=["admin"]),
+        headers=admin,
+    )
+    await gateway.client.post(
+        "/api/admin/apps", json=_app_body(dify_emulator, name="Off", enabled=False), headers=admin
+    )
+    apps = (await gateway.client.get("/api/apps", headers=gateway.mint())).json()
+    assert [app["name"] for app in apps] == ["Helper"]
+    app = apps[0]
+    assert app["id"] == shown.json()["id"]
+    assert app["opening_statement"] == "Hello! I am the fixture bot."
+    assert app["suggested_questions"] == ["What can you do?", "Show me markdown"]
+    assert [next(iter(item)) for item in app["user_input_form"]] == ["text-input", "select"]
+    assert app["file_upload"]["enabled"] is True
+    assert app["suggested_questions_after_answer"] is True
+    admin_apps = (await gateway.client.get("/api/apps", headers=admin)).json()
+    assert [app["name"] for app in admin_apps] == ["Admins only", "Helper"]
+
+    pending = await gateway.client.get("/api/apps", headers=gateway.mint(role="pending"))
+    assert pending.status_code == 403
+
+
+async def test_parameters_are_refreshed_when_the_app_changes(
+    gateway: Gateway, dify_emulator: RunningEmulator
+) -> None:
+    admin = gateway.mint(role="admin")
+    created = (
+        await gateway.client.post("/api/admin/apps", json=_app_body(dify_emulator), headers=admin)
+    ).json()
+    user = gateway.mint()
+    first = (await gateway.client.get("/api/apps", headers=user)).json()[0]
+    assert first["opening_statement"]
+    await gateway.client.patch(
+        f"/api/admin/apps/{created['id']}",
+        json={"api_key": dify_emulator.keys["workflow"], "mode": "workflow"},
+        headers=admin,
+    )
+    second = (await gateway.client.get("/api/apps", headers=user)).json()[0]
+    assert second["mode"] == "workflow"
+    assert second["opening_statement"] is None
+    assert [next(iter(item)) for item in second["user_input_form"]] == ["text-input"]
+
+
+async def test_key_check_reports_why_it_fails(
+    gateway: Gateway, dify_emulator: RunningEmulator
+) -> None:
+    admin = gateway.mint(role="admin")
+    good = (
+        await gateway.client.post("/api/admin/apps", json=_app_body(dify_emulator), headers=admin)
+    ).json()
+    result = (await gateway.client.post(f"/api/admin/apps/{good['id']}/test", headers=admin)).json()
+    assert result["ok"] is True
+    assert result["info"]["name"] == "Emulator Chat"
+    bad = (
+        await gateway.client.post(
+            "/api/admin/apps", json=_app_body(dify_emulator, api_key="app-wrong"), headers=admin
+        )
+    ).json()
+    result = (await gateway.client.post(f"/api/admin/apps/{bad['id']}/test", headers=admin)).json()
+    assert result["ok"] is False
+    assert "API key" in result["reason"]
+    unreachable = (
+        await gateway.client.post(
+            "/api/admin/apps",
+            json=_app_body(dify_emulator, base_url="http://127.0.0.1:9/v1"),
+            headers=admin,
+        )
+    ).json()
+    result = (
+        await gateway.client.post(f"/api/admin/apps/{unreachable['id']}/test", headers=admin)
+    ).json()
+    assert result["ok"] is False
+    assert "Cannot reach Dify" in result["reason"]
