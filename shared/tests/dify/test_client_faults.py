@@ -31,6 +31,7 @@ from rechat_shared.dify import (
     DifyTransportError,
     MessageEndEvent,
     MessageEvent,
+    MessageFileEvent,
     WorkflowFinishedEvent,
     WorkflowRunRequest,
 )
@@ -338,3 +339,19 @@ async def test_many_concurrent_streams_finish(
 
     answers = await asyncio.gather(*(one(index) for index in range(50)))
     assert all(answer.startswith(f"Echo: q{index} ") for index, answer in enumerate(answers))
+
+
+async def test_message_file_events_text_variant_and_image(
+    dify: DifyClient, dify_emulator: RunningEmulator
+) -> None:
+    stream = dify.stream_chat(
+        dify_emulator.app("chat"), ChatRequest(query="Hi [[file-chunks]][[image]]", user=_user())
+    )
+    events = await _collect(stream)
+    files = [event for event in events if isinstance(event, MessageFileEvent)]
+    text = "".join(event.text_delta or "" for event in files)
+    assert text.startswith("Echo: Hi ")
+    images = [event for event in files if event.text_delta is None]
+    assert len(images) == 1
+    assert images[0].url
+    assert images[0].belongs_to == "assistant"

@@ -170,8 +170,19 @@ class Generation:
         assert self.message is not None
         if self.app.mode == "agent-chat":
             return self._emit("agent_message", {"id": self.message.id, "answer": chunk})
+        if self.script.file_chunks:  # the 1.11-1.12 regression: text named message_file
+            return self._emit("message_file", {"id": self.message.id, "answer": chunk})
         fields = {"id": self.message.id, "answer": chunk, "from_variable_selector": selector}
         return self._emit("message", fields)
+
+    def _image_frame(self) -> bytes:
+        """An assistant-generated image (``message_file``) when the script asks for one."""
+        if not self.script.image:
+            return b""
+        file_id = new_id()
+        url = f"/files/tools/{file_id}.png?timestamp={now()}&nonce={new_id()[:8]}&sign=emulated"
+        fields = {"id": file_id, "type": "image", "belongs_to": "assistant", "url": url}
+        return self._emit("message_file", fields)
 
     def _usage(self, *, zero: bool = False) -> dict[str, Any]:
         if zero:
@@ -235,6 +246,7 @@ class Generation:
             yield self._text(chunks[index], None)
             async for frame in self._pause(self.script.token_delay):
                 yield frame
+        yield self._image_frame()
         yield self._replace_frame()
         self.outcome = "stopped" if self.task.stopped else "succeeded"
         yield self._message_end()
@@ -266,6 +278,7 @@ class Generation:
             async for frame in self._pause(self.script.token_delay):
                 yield frame
         self._record_final_thought(position)
+        yield self._image_frame()
         self.outcome = "stopped" if self.task.stopped else "succeeded"
         yield self._message_end()
 

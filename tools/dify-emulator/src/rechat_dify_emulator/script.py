@@ -98,6 +98,8 @@ class Script:
     cite: bool = False
     tools: bool = False
     replace_with: str | None = None
+    file_chunks: bool = False
+    image: bool = False
     drop: frozenset[str] = frozenset()
     linger: float = 0.0
     chatflow_order: str | None = None
@@ -161,6 +163,10 @@ def _knobs(script: Script, words: dict[str, str]) -> Script:
         changes["cite"] = True
     if "tools" in words:
         changes["tools"] = True
+    if "file-chunks" in words:
+        changes["file_chunks"] = True
+    if "image" in words:
+        changes["image"] = True
     if "replace" in words:
         changes["replace_with"] = words["replace"] or "[answer replaced by moderation]"
     if "drop" in words:
