@@ -1,0 +1,93 @@
+"""Fixtures for history's tests: the run's MariaDB migrated once (tables emptied per test), a
+signing key that stands in for auth, and the app driven in-process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from rechat_history.app import create_app, run_migrations
+from rechat_history.config import Settings
+from rechat_history.consumers import HistoryConsumer
+from rechat_history.ingest.service import IncomingEvent
+from rechat_history.testing import ChatScript, KeyRing
+from rechat_shared.db import create_engine, create_sessionmaker
+from rechat_shared.events import AnyBusEvent
+from rechat_shared.testing.plugin import truncate_tables
+
+HISTORY_TABLES = ["messages", "conversations", "message_feedback", "usage_records", "erased_users"]
+
+Ingest = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture(scope="session")
+async def history_engine(mariadb_url: str) -> AsyncIterator[AsyncEngine]:
+    """The run's database with history's migrations applied once."""
+    await run_migrations(Settings(database_url=mariadb_url, _env_file=None))  # type: ignore[call-arg]
+    engine = create_engine(mariadb_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def engine(history_engine: AsyncEngine) -> AsyncEngine:
+    """The migrated database with history's tables emptied for this test."""
+    await truncate_tables(history_engine, HISTORY_TABLES)
+    return history_engine
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine)
+
+
+@pytest.fixture
+def ingest(sessions: async_sessionmaker[AsyncSession]) -> Ingest:
+    """`await ingest(events, dead_lettered=False)`: one batch through the consumer's store."""
+    consumer = HistoryConsumer(sessions, transient_retry_seconds=0)
+
+    async def store(events: list[AnyBusEvent], *, dead_lettered: bool = False) -> None:
+        await consumer.store([IncomingEvent(event, dead_lettered) for event in events])
+
+    return store
+
+
+@pytest.fixture
+def script() -> ChatScript:
+    return ChatScript()
+
+
+@pytest.fixture(scope="session")
+def keyring() -> KeyRing:
+    return KeyRing()
+
+
+@pytest.fixture
+def settings(engine: AsyncEngine, redis_url: str, redis_prefix: str, tmp_path: Any) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=engine.url.render_as_string(hide_password=False),
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        data_dir=tmp_path,
+        migrate_on_start=False,
+        consume_events=False,
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings, keyring: KeyRing) -> AsyncIterator[httpx.AsyncClient]:
+    """The API in-process (no consumer: tests write events with `ingest`)."""
+    app = create_app(settings, key_source=keyring)
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as http,
+    ):
+        yield http
