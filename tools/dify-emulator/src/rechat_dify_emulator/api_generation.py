@@ -9,6 +9,8 @@ from starlette.responses import HTMLResponse, Response, StreamingResponse
 
 from rechat_dify_emulator import validation
 from rechat_dify_emulator.config import AppConfig
+from rechat_dify_emulator.flows_chat import AgentGeneration, ChatGeneration
+from rechat_dify_emulator.flows_workflow import WorkflowGeneration
 from rechat_dify_emulator.generation import Generation
 from rechat_dify_emulator.http import (
     HTML_PAGES,
@@ -27,6 +29,11 @@ from rechat_dify_emulator.store import Conversation, StoredMessage, WorkflowRun,
 
 router = APIRouter()
 CHAT_MODES = ("chat", "agent-chat", "advanced-chat")
+FLOWS: dict[str, type[Generation]] = {
+    "agent-chat": AgentGeneration,
+    "advanced-chat": WorkflowGeneration,
+    "workflow": WorkflowGeneration,
+}
 
 
 def _state(request: Request) -> EmulatorState:
@@ -242,7 +249,8 @@ def _generation(
     inputs: dict[str, Any],
     message: StoredMessage | None,
 ) -> Generation:
-    return Generation(
+    flow = FLOWS.get(app.mode, ChatGeneration)
+    return flow(
         app=app,
         config=state.config,
         profile=state.profile,

@@ -1,9 +1,8 @@
-"""One emulated generation: the event sequence of each app mode, with pings, stop and faults."""
+"""Base of one emulated generation: driving, pings, stop and the frames every mode shares."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,22 +22,8 @@ from rechat_dify_emulator.store import (
     now,
 )
 
-EMPTY_THOUGHT_FILE: dict[str, Any] = {
-    "id": None,
-    "filename": None,
-    "type": None,
-    "url": None,
-    "mime_type": None,
-    "size": 0,
-    "transfer_method": None,
-    "belongs_to": "user",
-}
 PROVIDER_ERROR = "[openai_api_compatible] Error: Response ended prematurely"
 STALL_LIMIT = 3600.0
-START = ("start", "start", "Start")
-LLM = ("llm", "llm", "LLM")
-ANSWER = ("answer", "answer", "Answer")
-END = ("end", "end", "End")
 
 
 @dataclass
@@ -103,14 +88,8 @@ class Generation:
             pass
 
     def _by_mode(self) -> AsyncIterator[bytes]:
-        mode = self.app.mode
-        if mode == "agent-chat":
-            return self._agent()
-        if mode == "advanced-chat":
-            return self._workflow(chatflow=True)
-        if mode == "workflow":
-            return self._workflow(chatflow=False)
-        return self._chat()
+        """The event sequence of the app's mode (the subclasses)."""
+        raise NotImplementedError
 
     async def _pause(self, seconds: float, *, stoppable: bool = True) -> AsyncIterator[bytes]:
         """Wait ``seconds`` (0 = full speed), sending the pings that fall due; ends on stop."""
@@ -212,8 +191,6 @@ class Generation:
         self.answer = replacement
         return self._emit("message_replace", {"answer": replacement, "reason": ""})
 
-    # -- chat, completion, agent -------------------------------------------------------------
-
     def _fault(self, index: int) -> str | None:
         """Which fault (if any) fires before chunk ``index``."""
         at = min(self.script.error_after, len(self.script.chunks))
@@ -224,308 +201,6 @@ class Generation:
         if self.script.eof:
             return "eof"
         return None
-
-    async def _chat(self) -> AsyncIterator[bytes]:
-        async for frame in self._opening():
-            yield frame
-        chunks = self.script.chunks
-        for index in range(len(chunks) + 1):
-            if self.task.stopped:
-                break
-            fault = self._fault(index)
-            if fault == "error":
-                yield self._error("completion_request_error", 400, PROVIDER_ERROR)
-                return
-            if fault == "eof":
-                self.outcome = "incomplete"
-                return
-            if index == len(chunks):
-                yield self._text("", None)
-                break
-            self.answer += chunks[index]
-            yield self._text(chunks[index], None)
-            async for frame in self._pause(self.script.token_delay):
-                yield frame
-        yield self._image_frame()
-        yield self._replace_frame()
-        self.outcome = "stopped" if self.task.stopped else "succeeded"
-        yield self._message_end()
-
-    async def _agent(self) -> AsyncIterator[bytes]:
-        position = 1
-        yield self._thought(position, new_id())
-        async for frame in self._opening():
-            yield frame
-        chunks = self.script.chunks
-        for index in range(len(chunks) + 1):
-            if self.task.stopped:
-                break
-            fault = self._fault(index)
-            if fault == "error":
-                yield self._error("completion_request_error", 400, PROVIDER_ERROR)
-                return
-            if fault == "eof":
-                self.outcome = "incomplete"
-                return
-            if index == len(chunks):
-                break
-            if self.script.tools and index == min(2, len(chunks) - 1):
-                for frame in self._tool_round(position):
-                    yield frame
-                position += 1
-            self.answer += chunks[index]
-            yield self._text(chunks[index], None)
-            async for frame in self._pause(self.script.token_delay):
-                yield frame
-        self._record_final_thought(position)
-        yield self._image_frame()
-        self.outcome = "stopped" if self.task.stopped else "succeeded"
-        yield self._message_end()
-
-    def _thought(self, position: int, thought_id: str, **fields: Any) -> bytes:
-        assert self.message is not None
-        body: dict[str, Any] = {
-            "id": thought_id,
-            "position": position,
-            "thought": fields.get("thought", ""),
-            "observation": fields.get("observation", ""),
-            "tool": fields.get("tool", ""),
-            "tool_labels": fields.get("tool_labels", {}),
-            "tool_input": fields.get("tool_input", ""),
-            "message_files": [],
-        }
-        return self._emit("agent_thought", body)
-
-    def _tool_round(self, position: int) -> list[bytes]:
-        """A tool call: the thought re-sent with the tool, then with its observation."""
-        thought_id = new_id()
-        tool = {
-            "thought": "I should look up the current time.",
-            "tool": "current_time",
-            "tool_labels": {"current_time": {"en_US": "Current Time", "zh_Hans": "获取当前时间"}},
-            "tool_input": '{"current_time": {"timezone": "UTC"}}',
-        }
-        observed = {**tool, "observation": '{"current_time": "tool response: 2026-01-01 12:00:00"}'}
-        self._record_thought(thought_id, position, observed)
-        return [
-            self._thought(position, thought_id),
-            self._thought(position, thought_id, **tool),
-            self._thought(position, thought_id, **observed),
-            self._thought(position + 1, new_id()),
-        ]
-
-    def _record_thought(self, thought_id: str, position: int, fields: dict[str, Any]) -> None:
-        assert self.message is not None
-        files_key, files = "files", []
-        if self.profile.name == "0.15":  # 0.15 lists one all-null placeholder file
-            files_key, files = "message_files", [dict(EMPTY_THOUGHT_FILE)]
-        self._thoughts.append(
-            {
-                "id": thought_id,
-                "chain_id": None,
-                "message_id": self.message.id,
-                "position": position,
-                "thought": fields.get("thought", ""),
-                "tool": fields.get("tool", ""),
-                "tool_labels": fields.get("tool_labels", {}),
-                "tool_input": fields.get("tool_input", ""),
-                "created_at": now(),
-                "observation": fields.get("observation", ""),
-                files_key: files,
-            }
-        )
-
-    def _record_final_thought(self, position: int) -> None:
-        final = {"thought": self.answer, "tool_input": _final_answer(self.answer)}
-        self._record_thought(new_id(), position, final)
-
-    # -- chatflow and workflow -------------------------------------------------------------------
-
-    async def _workflow(self, *, chatflow: bool) -> AsyncIterator[bytes]:
-        assert self.run_record is not None
-        run = self.run_record
-        yield self._emit("workflow_started", {"data": self._run_started()}, workflow_level=True)
-        start = payloads.node_started(self.profile, new_id(), START, 1, None)
-        yield self._node("node_started", start)
-        sys_inputs = self._sys_inputs(chatflow)
-        yield self._node(
-            "node_finished",
-            payloads.node_finished(self.profile, start, inputs=sys_inputs, outputs=sys_inputs),
-        )
-        llm = payloads.node_started(self.profile, new_id(), LLM, 2, "start")
-        yield self._node("node_started", llm)
-        run.total_steps = 2
-        async for frame in self._opening():
-            yield frame
-        chunks = self.script.chunks
-        for index in range(len(chunks) + 1):
-            if self.task.stopped:
-                break
-            fault = self._fault(index)
-            if fault == "error":
-                for frame in self._workflow_failed(llm, chatflow):
-                    yield frame
-                return
-            if fault == "eof":
-                self.outcome = "incomplete"
-                return
-            if index == len(chunks):
-                break
-            self.answer += chunks[index]
-            if chatflow:
-                yield self._text(chunks[index], ["llm", "text"])
-            else:
-                text = {"text": chunks[index], "from_variable_selector": ["llm", "text"]}
-                yield self._emit("text_chunk", {"data": text})
-            async for frame in self._pause(self.script.token_delay):
-                yield frame
-        if self.task.stopped:
-            for frame in self._terminals(chatflow, "stopped", "Stopped by user."):
-                yield frame
-            return
-        for frame in self._workflow_tail(llm, chatflow):
-            yield frame
-
-    def _workflow_tail(self, llm: dict[str, Any], chatflow: bool) -> list[bytes]:
-        assert self.run_record is not None
-        usage = self._usage()
-        outputs = {"text": self.answer, "usage": usage, "finish_reason": "stop"}
-        frames = [
-            self._node(
-                "node_finished",
-                payloads.node_finished(
-                    self.profile,
-                    llm,
-                    inputs=None,
-                    outputs=outputs,
-                    process_data=payloads.llm_process_data(self.query),
-                    execution_metadata=payloads.llm_execution_metadata(usage["total_tokens"]),
-                ),
-            )
-        ]
-        last = ANSWER if chatflow else END
-        node = payloads.node_started(self.profile, new_id(), last, 3, "llm")
-        result = {"answer": self.answer}
-        done_outputs: dict[str, Any] = {**result, "files": []} if chatflow else result
-        frames.append(self._node("node_started", node))
-        frames.append(
-            self._node(
-                "node_finished",
-                payloads.node_finished(
-                    self.profile, node, inputs=None if chatflow else result, outputs=done_outputs
-                ),
-            )
-        )
-        self.run_record.total_steps = 3
-        self.run_record.total_tokens = usage["total_tokens"]
-        self.run_record.outputs = result
-        return frames + self._terminals(chatflow, "succeeded", None)
-
-    def _workflow_failed(self, llm: dict[str, Any], chatflow: bool) -> list[bytes]:
-        failed = payloads.node_finished(
-            self.profile,
-            llm,
-            inputs=None,
-            outputs=None,
-            process_data=payloads.llm_process_data(self.query),
-            status="failed",
-            error=PROVIDER_ERROR,
-        )
-        frames = [self._node("node_finished", failed)]
-        frames += self._terminals(chatflow, "failed", PROVIDER_ERROR)
-        if chatflow:
-            frames.append(self._error("invalid_param", 400, f"Run failed: {PROVIDER_ERROR}"))
-        return frames
-
-    def _terminals(self, chatflow: bool, status: str, error: str | None) -> list[bytes]:
-        assert self.run_record is not None
-        run = self.run_record
-        run.status, run.error = status, error
-        if status != "succeeded":
-            run.outputs = None
-        self.outcome = {"succeeded": "succeeded", "stopped": "stopped"}.get(status, "failed")
-        self.error_message = error if status == "failed" else None
-        finished = self._emit(
-            "workflow_finished", {"data": self._run_finished()}, workflow_level=True
-        )
-        if not chatflow:
-            return [finished]
-        if status == "failed":
-            return [finished]
-        end = self._message_end(zero_usage=status == "stopped")
-        return [finished, end] if self._legacy_order() else [end, finished]
-
-    def _legacy_order(self) -> bool:
-        order = self.script.chatflow_order or self.config.chatflow_order
-        if order is None:
-            return self.profile.legacy_chatflow_order
-        return order == "legacy"
-
-    def _node(self, event: str, data: dict[str, Any]) -> bytes:
-        return self._emit(event, {"data": data}, workflow_level=True)
-
-    def _sys_inputs(self, chatflow: bool) -> dict[str, Any]:
-        assert self.run_record is not None
-        run = self.run_record
-        inputs: dict[str, Any] = dict(self.inputs)
-        if chatflow:
-            assert self.message is not None
-            count = len(self.conversation.message_ids) - 1 if self.conversation else 0
-            inputs.update(
-                {
-                    "sys.query": self.query,
-                    "sys.files": [],
-                    "sys.conversation_id": self.message.conversation_id,
-                    "sys.user_id": self.user,
-                    "sys.dialogue_count": count,
-                }
-            )
-        else:
-            inputs.update({"sys.files": [], "sys.user_id": self.user})
-        inputs.update(
-            {
-                "sys.app_id": self.app.id,
-                "sys.workflow_id": run.workflow_id,
-                "sys.workflow_run_id": run.id,
-            }
-        )
-        return inputs
-
-    def _run_started(self) -> dict[str, Any]:
-        assert self.run_record is not None
-        run = self.run_record
-        chatflow = self.app.mode == "advanced-chat"
-        run.inputs = self._sys_inputs(chatflow)
-        data: dict[str, Any] = {"id": run.id, "workflow_id": run.workflow_id}
-        if self.profile.workflow_sequence_numbers:
-            data["sequence_number"] = len(self.store.workflow_runs)
-        data.update(inputs=run.inputs, created_at=run.created_at)
-        if not self.profile.workflow_sequence_numbers:
-            data["reason"] = "initial"
-        return data
-
-    def _run_finished(self) -> dict[str, Any]:
-        assert self.run_record is not None
-        run = self.run_record
-        run.finished_at = now()
-        run.elapsed_time = asyncio.get_running_loop().time() - self._started
-        data: dict[str, Any] = {"id": run.id, "workflow_id": run.workflow_id}
-        if self.profile.workflow_sequence_numbers:
-            data["sequence_number"] = len(self.store.workflow_runs)
-        data.update(
-            status=run.status,
-            outputs=run.outputs,
-            error=run.error,
-            elapsed_time=run.elapsed_time,
-            total_tokens=run.total_tokens,
-            total_steps=run.total_steps,
-            created_by={"id": self.store.end_user(self.app.key, self.user), "user": self.user},
-            created_at=run.created_at,
-            finished_at=run.finished_at,
-            exceptions_count=0,
-            files=[],
-        )
-        return data
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -548,7 +223,3 @@ class Generation:
             self.conversation.updated_at = now()
             if self.auto_name and len(self.conversation.message_ids) == 1:
                 self.conversation.name = "Title: " + " ".join(self.query.split()[:4])
-
-
-def _final_answer(answer: str) -> str:
-    return json.dumps({"Final Answer": answer})
