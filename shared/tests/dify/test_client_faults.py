@@ -104,14 +104,17 @@ async def test_stall_trips_the_ping_only_watchdog(dify_emulator: RunningEmulator
     assert 1.4 < time.monotonic() - started < 3.5
 
 
-async def test_deadline_bounds_a_slow_generation(dify_emulator: RunningEmulator) -> None:
-    async with DifyClient(DifyTimeouts(stall=5.0, deadline=0.8)) as client:
-        stream = client.stream_chat(
-            dify_emulator.app("chat"), ChatRequest(query="[[slow]]", user=_user())
-        )
-        started = time.monotonic()
-        with pytest.raises(DifyDeadlineError):
-            await _collect(stream)
+async def test_deadline_bounds_a_slow_generation(
+    dify: DifyClient, dify_emulator: RunningEmulator
+) -> None:
+    stream = dify.stream_chat(
+        dify_emulator.app("chat"),
+        ChatRequest(query="[[slow]]", user=_user()),
+        timeouts=DifyTimeouts(stall=5.0, deadline=0.8),
+    )
+    started = time.monotonic()
+    with pytest.raises(DifyDeadlineError):
+        await _collect(stream)
     assert time.monotonic() - started < 2.0
 
 

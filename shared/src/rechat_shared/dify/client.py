@@ -81,26 +81,51 @@ class DifyClient:
     # -- streaming generations -------------------------------------------------------------
 
     def stream_chat(
-        self, app: DifyApp, request: ChatRequest, *, raise_on_error: bool = True
+        self,
+        app: DifyApp,
+        request: ChatRequest,
+        *,
+        raise_on_error: bool = True,
+        timeouts: DifyTimeouts | None = None,
     ) -> DifyStream:
-        """``POST /chat-messages`` streaming (chat, agent-chat, advanced-chat apps)."""
-        return self._stream(app, "/chat-messages", _body(request, "streaming"), raise_on_error)
+        """``POST /chat-messages`` streaming (chat, agent-chat, advanced-chat apps).
+
+        ``timeouts`` overrides the client's stall/deadline/grace limits for this generation.
+        """
+        body = _body(request, "streaming")
+        return self._stream(app, "/chat-messages", body, raise_on_error, timeouts)
 
     def stream_completion(
-        self, app: DifyApp, request: CompletionRequest, *, raise_on_error: bool = True
+        self,
+        app: DifyApp,
+        request: CompletionRequest,
+        *,
+        raise_on_error: bool = True,
+        timeouts: DifyTimeouts | None = None,
     ) -> DifyStream:
         """``POST /completion-messages`` streaming."""
         body = _body(request, "streaming")
-        return self._stream(app, "/completion-messages", body, raise_on_error)
+        return self._stream(app, "/completion-messages", body, raise_on_error, timeouts)
 
     def stream_workflow(
-        self, app: DifyApp, request: WorkflowRunRequest, *, raise_on_error: bool = True
+        self,
+        app: DifyApp,
+        request: WorkflowRunRequest,
+        *,
+        raise_on_error: bool = True,
+        timeouts: DifyTimeouts | None = None,
     ) -> DifyStream:
         """``POST /workflows/run`` streaming."""
-        return self._stream(app, "/workflows/run", _body(request, "streaming"), raise_on_error)
+        body = _body(request, "streaming")
+        return self._stream(app, "/workflows/run", body, raise_on_error, timeouts)
 
     def _stream(
-        self, app: DifyApp, path: str, body: dict[str, Any], raise_on_error: bool
+        self,
+        app: DifyApp,
+        path: str,
+        body: dict[str, Any],
+        raise_on_error: bool,
+        timeouts: DifyTimeouts | None,
     ) -> DifyStream:
         request = self._http.build_request("POST", app.root + path, json=body, headers=_auth(app))
 
@@ -112,7 +137,8 @@ class DifyClient:
             except httpx.HTTPError as exc:
                 raise DifyTransportError(f"{type(exc).__name__} calling {path}: {exc}") from None
 
-        return DifyStream(open_response, self.timeouts, raise_on_error=raise_on_error)
+        limits = timeouts or self.timeouts
+        return DifyStream(open_response, limits, raise_on_error=raise_on_error)
 
     # -- blocking generations --------------------------------------------------------------
 
