@@ -4,7 +4,7 @@ a Redis prefix per test, the app driven in-process, and accounts made without sl
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,6 +15,7 @@ from asgi_lifespan import LifespanManager
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rechat_auth.app import create_app, run_migrations
@@ -23,7 +24,9 @@ from rechat_auth.models import User
 from rechat_auth.testing import PASSWORD, Account, MakeUser, Running, StartAuth
 from rechat_auth.users.passwords import OWASP_MEMORY_KIB, OWASP_PARALLELISM, OWASP_TIME_COST
 from rechat_shared.db import create_engine, unit_of_work
+from rechat_shared.testing.infra import MARIADB_ADMIN_URL, REDIS_URL, delete_redis_prefix
 from rechat_shared.testing.plugin import truncate_tables
+from rechat_shared.testing.processes import ServiceProcess
 
 AUTH_TABLES = ["refresh_tokens", "users", "auth_settings"]
 
@@ -134,3 +137,47 @@ async def admin(make_user: MakeUser) -> Account:
 @pytest.fixture
 async def member(make_user: MakeUser) -> Account:
     return await make_user("user")
+
+
+StartProcess = Callable[[str], Awaitable[ServiceProcess]]
+
+
+@pytest.fixture(scope="session")
+async def start_auth_process(
+    run_id: str,
+    service_process: Callable[..., ServiceProcess],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[StartProcess]:
+    """`await start_auth_process(name)`: `python -m rechat_auth` as a real process on a database
+    of its own (which it migrates at start-up), with a generated development key."""
+    admin = create_engine(MARIADB_ADMIN_URL)
+    cleanups: list[tuple[ServiceProcess, str, str]] = []
+
+    async def start(name: str) -> ServiceProcess:
+        database = f"rechat_test_{run_id}_auth_{name}"
+        async with admin.begin() as connection:
+            await connection.execute(text(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4"))
+        prefix = f"rechat-test:{run_id}:auth-{name}:"
+        process = service_process(
+            "rechat_auth",
+            env={
+                "AUTH_DATABASE_URL": f"{MARIADB_ADMIN_URL.rstrip('/')}/{database}?charset=utf8mb4",
+                "AUTH_REDIS_URL": REDIS_URL,
+                "REDIS_PREFIX": prefix,
+                "RECHAT_DATA_DIR": str(tmp_path_factory.mktemp(f"auth-{name}")),
+                "RECHAT_ENV": "development",
+                "LOG_FORMAT": "text",
+            },
+            ready_path="/readyz",
+            name=f"auth-{name}",
+        )
+        cleanups.append((process, prefix, database))
+        return process
+
+    yield start
+    for process, prefix, database in cleanups:
+        process.stop()
+        await delete_redis_prefix(REDIS_URL, prefix)
+        async with admin.begin() as connection:
+            await connection.execute(text(f"DROP DATABASE IF EXISTS `{database}`"))
+    await admin.dispose()

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 _DESCRIPTIONS = {
-    400: "Bad request",
+    400: "Malformed request",
     401: "Not authenticated, or invalid credentials or token",
     403: "Forbidden",
     404: "Not found",
@@ -28,8 +28,8 @@ class ErrorBody(BaseModel):
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route: the given statuses (and 422, 503) with the envelope."""
+    """`responses=` for a route: the given statuses (and 400, 422, 503) with the envelope."""
     return {
         status: {"model": ErrorBody, "description": _DESCRIPTIONS[status]}
-        for status in sorted({*statuses, 422, 503})
+        for status in sorted({*statuses, 400, 422, 503})
     }

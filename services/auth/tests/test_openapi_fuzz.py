@@ -1,0 +1,84 @@
+"""schemathesis over auth's OpenAPI against the real process: no 5xx, and every response is
+one the schema documents (status, content type, body). Bounded: a few examples per route."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from itertools import product
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from rechat_shared.testing.processes import ServiceProcess
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture(scope="module")
+async def fuzzed_auth(
+    start_auth_process: Callable[[str], Awaitable[ServiceProcess]],
+) -> ServiceProcess:
+    return await start_auth_process("fuzz")
+
+
+@pytest.fixture(scope="module")
+async def admin_headers(fuzzed_auth: ServiceProcess) -> dict[str, str]:
+    """The first account (an admin), so protected routes get past authentication."""
+    async with httpx.AsyncClient(base_url=fuzzed_auth.url) as client:
+        response = await client.post(
+            "/api/auth/register",
+            json={"email": "fuzz-admin@example.com", "password": "fuzzing admin", "name": "F"},
+        )
+    assert response.status_code == 201
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def has_inputs(operation: schemathesis.APIOperation) -> bool:
+    return bool(len(operation.body) or len(operation.query) or len(operation.path_parameters))
+
+
+def test_openapi_conformance(fuzzed_auth: ServiceProcess, admin_headers: dict[str, str]) -> None:
+    schema = schemathesis.openapi.from_url(f"{fuzzed_auth.url}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 15
+
+    calls: Counter[str] = Counter()
+    for operation, mode in product(operations, GenerationMode):
+        if mode is GenerationMode.NEGATIVE and not has_inputs(operation):
+            continue  # nothing to make invalid
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(
+            max_examples=12,
+            deadline=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
+        def conforms(case: schemathesis.Case) -> None:
+            calls[case.operation.label] += 1
+            case.call_and_validate(
+                base_url=fuzzed_auth.url, headers=admin_headers, checks=CHECKS, timeout=10
+            )
+
+        conforms()
+    assert len(calls) == len(operations)
+    assert sum(calls.values()) > 10 * len(operations)
