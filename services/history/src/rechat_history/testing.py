@@ -13,6 +13,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from rechat_shared.db import utcnow
+from rechat_shared.errors import Unauthorized
 from rechat_shared.events import (
     AnyBusEvent,
     ChatCompleted,
@@ -43,7 +44,10 @@ class KeyRing:
         return {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "EdDSA"}]}
 
     async def key_for(self, kid: str) -> jwt.PyJWK:
-        return parse_jwks(self.jwks())[kid]
+        keys = parse_jwks(self.jwks())
+        if kid not in keys:
+            raise Unauthorized("Unknown signing key", code="invalid_token")
+        return keys[kid]
 
     def token(self, user_id: str, role: str = "user") -> str:
         now = time.time()
