@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.background import BackgroundTask
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 
 from rechat_dify_emulator import validation
@@ -267,7 +268,11 @@ def _generation(
 
 async def _respond(state: EmulatorState, generation: Generation, mode: str) -> Response:
     if mode == "streaming":
-        return StreamingResponse(generation.frames(), media_type="text/event-stream; charset=utf-8")
+        # frees the task slot even when the client left before the body started
+        release = BackgroundTask(state.store.finish_task, generation.task)
+        return StreamingResponse(
+            generation.frames(), media_type="text/event-stream; charset=utf-8", background=release
+        )
     await generation.run()
     return _blocking_answer(state, generation)
 
