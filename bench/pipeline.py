@@ -1,0 +1,386 @@
+"""Pipeline benchmark: what the gateway → RabbitMQ → worker → Redis → gateway path costs.
+
+Starts the Dify emulator, auth, the chat-gateway and two dify-workers as real processes (real
+MariaDB, Redis and RabbitMQ), plus a direct single-process proxy as the baseline, then measures
+side by side and prints JSON:
+
+- ``ttft``: time to first token through the gateway vs calling the emulator directly,
+  p50/p99 at 1 and at 200 concurrent streams (the difference is the pipeline's overhead);
+- ``throughput``: aggregate tokens/s end to end, gateway vs the direct proxy;
+- ``live``: how many streams at 30 tokens/s each the pipeline holds (each stream must keep
+  ≥ 90 % of its pace).
+
+    uv run python bench/pipeline.py [--quick]
+
+The load generator is a raw-socket HTTP/1.1 client, so it costs little next to the servers.
+Every part is bounded in time; a part that runs out of time reports what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from rechat_shared.db import create_engine
+from rechat_shared.testing.emulator import start_emulator, stop_emulator
+from rechat_shared.testing.infra import (
+    MARIADB_ADMIN_URL,
+    RABBITMQ_URL,
+    REDIS_URL,
+    delete_rabbit_names,
+    delete_redis_prefix,
+)
+from rechat_shared.testing.processes import ServiceProcess, free_port
+
+TOKEN = re.compile(rb"t\d+ ")
+TERMINAL = (b"event: done", b"event: error", b'"message_end"', b'"event": "error"')
+
+
+@dataclass
+class Result:
+    status: int = 0
+    tokens: int = 0
+    first_token_s: float | None = None
+    last_token_s: float | None = None
+    ok: bool = False
+
+
+async def stream_once(
+    port: int, path: str, body: dict[str, Any], headers: dict[str, str]
+) -> Result:
+    """POST and read an SSE answer to its end, timing the tokens (`t0 t1 …` from the emulator)."""
+    payload = json.dumps(body).encode()
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{extra}"
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    result = Result()
+    started = time.perf_counter()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+    try:
+        writer.write(head + payload)
+        await writer.drain()
+        status_line = await reader.readline()
+        result.status = int(status_line.split()[1])
+        pending = b""
+        while chunk := await reader.read(65536):
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            now = time.perf_counter() - started
+            for line in lines:
+                if line.startswith(b"data:"):
+                    count = len(TOKEN.findall(line))
+                    if count:
+                        result.tokens += count
+                        result.last_token_s = now
+                        if result.first_token_s is None:
+                            result.first_token_s = now
+                if line.startswith(TERMINAL) or any(mark in line for mark in TERMINAL[2:]):
+                    result.ok = b"error" not in line
+                    return result
+    finally:
+        writer.close()
+    return result
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+@dataclass
+class Target:
+    """Somewhere to send a question: the emulator, the direct proxy or the gateway."""
+
+    name: str
+    port: int
+    path: str
+    headers: dict[str, str]
+    app_id: str | None = None
+
+    def body(self, query: str) -> dict[str, Any]:
+        if self.name == "emulator":
+            return {"query": query, "user": "bench", "inputs": {}, "response_mode": "streaming"}
+        if self.name == "proxy":
+            return {"query": query}
+        return {"app_id": self.app_id, "query": query}
+
+    async def ask(self, query: str) -> Result:
+        return await stream_once(self.port, self.path, self.body(query), self.headers)
+
+
+async def gather_bounded(
+    target: Target, query: str, count: int, ramp: float, budget: float
+) -> list[Result]:
+    async def one(index: int) -> Result:
+        await asyncio.sleep(ramp * index / max(1, count))
+        return await target.ask(query)
+
+    tasks = [asyncio.create_task(one(index)) for index in range(count)]
+    done, pending = await asyncio.wait(tasks, timeout=budget)
+    for task in pending:
+        task.cancel()
+    return [task.result() for task in done if not task.exception()]
+
+
+async def ttft(target: Target, concurrency: int, rounds: int, budget: float) -> dict[str, Any]:
+    samples: list[float] = []
+    deadline = time.monotonic() + budget
+    for _ in range(rounds):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        results = await gather_bounded(target, "[[tokens:3]] hi", concurrency, 0.0, left)
+        samples += [r.first_token_s * 1000 for r in results if r.ok and r.first_token_s]
+    return {
+        "samples": len(samples),
+        "p50_ms": round(percentile(samples, 0.5), 2),
+        "p99_ms": round(percentile(samples, 0.99), 2),
+    }
+
+
+async def throughput(target: Target, streams: int, tokens: int, budget: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    results = await gather_bounded(target, f"[[tokens:{tokens}]]", streams, 0.5, budget)
+    elapsed = time.perf_counter() - started
+    total = sum(r.tokens for r in results)
+    return {
+        "streams": streams,
+        "completed": sum(1 for r in results if r.ok and r.tokens == tokens),
+        "tokens": total,
+        "seconds": round(elapsed, 2),
+        "tokens_per_s": round(total / elapsed, 1),
+    }
+
+
+async def live(target: Target, streams: int, seconds: float, budget: float) -> dict[str, Any]:
+    """`streams` answers at 30 tokens/s at once; each must keep ≥ 90 % of that pace."""
+    tokens = int(30 * seconds)
+    results = await gather_bounded(
+        target, f"[[tokens:{tokens}]][[tps:30]]", streams, min(2.0, seconds / 2), budget
+    )
+    rates = [
+        (r.tokens - 1) / (r.last_token_s - r.first_token_s)
+        for r in results
+        if r.ok
+        and r.tokens == tokens
+        and r.first_token_s
+        and r.last_token_s
+        and r.last_token_s > r.first_token_s
+    ]
+    held = sum(1 for rate in rates if rate >= 27)
+    return {
+        "streams": streams,
+        "completed": len(rates),
+        "held_30_tps": held,
+        "p10_tokens_per_s": round(percentile(rates, 0.1), 1) if rates else 0,
+        "median_tokens_per_s": round(statistics.median(rates), 1) if rates else 0,
+        "ok": held >= streams * 0.99,
+    }
+
+
+# -- the stack -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def processes(env: dict[str, str], log_dir: Path) -> Iterator[dict[str, Any]]:
+    """Emulator, auth, gateway, two workers and the direct proxy, stopped at the end."""
+    emulator_process, emulator = start_emulator()
+    started: list[ServiceProcess] = []
+
+    def start(
+        module: str, name: str, extra: dict[str, str] | None = None, **kw: Any
+    ) -> ServiceProcess:
+        process = ServiceProcess(
+            module=module,
+            env={**os.environ, **env, **(extra or {})},
+            log_path=log_dir / f"{name}.log",
+            **kw,
+        )
+        process.start()
+        started.append(process)
+        return process
+
+    proxy_port = free_port()
+    proxy = subprocess.Popen(  # our own script
+        [
+            sys.executable,
+            str(Path(__file__).with_name("pipeline_proxy.py")),
+            "--port",
+            str(proxy_port),
+            "--dify",
+            emulator.base_url,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        auth = start("rechat_auth", "auth")
+        jwks = {"AUTH_JWKS_URL": f"{auth.url}/api/auth/.well-known/jwks.json"}
+        gateway = start("rechat_gateway", "gateway", jwks)
+        workers = [
+            start("rechat_worker", f"worker{index}", jwks, ready_path="/readyz")
+            for index in range(2)
+        ]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{proxy_port}/", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield {
+            "emulator": emulator,
+            "auth": auth,
+            "gateway": gateway,
+            "workers": workers,
+            "proxy_port": proxy_port,
+        }
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=10)
+        for process in reversed(started):
+            process.stop()
+        stop_emulator(emulator_process)
+
+
+async def prepare(stack: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """Register an admin and the emulator's chat app; returns (app id, auth headers)."""
+    async with httpx.AsyncClient(timeout=20) as client:
+        session = await client.post(
+            f"{stack['auth'].url}/api/auth/register",
+            json={"email": "bench@example.com", "password": "bench password 1", "name": "B"},
+        )
+        session.raise_for_status()
+        headers = {"Authorization": f"Bearer {session.json()['access_token']}"}
+        app = await client.post(
+            f"{stack['gateway'].url}/api/admin/apps",
+            json={
+                "name": "Bench",
+                "base_url": stack["emulator"].base_url,
+                "api_key": stack["emulator"].keys["chat"],
+                "mode": "chat",
+            },
+            headers=headers,
+        )
+        app.raise_for_status()
+        return app.json()["id"], headers
+
+
+async def measure(stack: dict[str, Any], quick: bool) -> dict[str, Any]:
+    app_id, headers = await prepare(stack)
+    emulator = Target(
+        "emulator",
+        int(stack["emulator"].base_url.rsplit(":", 1)[1].split("/")[0]),
+        "/v1/chat-messages",
+        {"Authorization": "Bearer app-emulator-chat"},
+    )
+    proxy = Target("proxy", stack["proxy_port"], "/chat", {})
+    gateway = Target("gateway", stack["gateway"].port, "/api/chat/messages", headers, app_id)
+    report: dict[str, Any] = {}
+
+    await ttft(gateway, 5, 1, 30)  # warm-up: connections, JIT-free caches, JWKS
+    await ttft(emulator, 5, 1, 30)
+    one_rounds = 15 if quick else 60
+    wide = 50 if quick else 200
+    report["ttft"] = {}
+    for label, concurrency, rounds in (("1_stream", 1, one_rounds), (f"{wide}_streams", wide, 2)):
+        direct = await ttft(emulator, concurrency, rounds, 60)
+        piped = await ttft(gateway, concurrency, rounds, 60)
+        report["ttft"][label] = {
+            "emulator_direct": direct,
+            "gateway": piped,
+            "overhead_p50_ms": round(piped["p50_ms"] - direct["p50_ms"], 2),
+            "overhead_p99_ms": round(piped["p99_ms"] - direct["p99_ms"], 2),
+        }
+
+    streams, tokens = (40, 500) if quick else (100, 1000)
+    report["throughput"] = {
+        "direct_proxy": await throughput(proxy, streams, tokens, 90),
+        "gateway": await throughput(gateway, streams, tokens, 90),
+    }
+
+    report["live_30_tps"] = []
+    for count in (100, 250) if quick else (250, 500, 1000, 2000):
+        outcome = await live(gateway, count, 6.0, 60)
+        report["live_30_tps"].append(outcome)
+        if not outcome["ok"]:
+            break
+    held = [entry["streams"] for entry in report["live_30_tps"] if entry["ok"]]
+    report["live_streams_held"] = max(held, default=0)
+    return report
+
+
+async def create_database(name: str) -> str:
+    admin = create_engine(MARIADB_ADMIN_URL)
+    async with admin.begin() as connection:
+        await connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    await admin.dispose()
+    return f"{MARIADB_ADMIN_URL.rstrip('/')}/{name}?charset=utf8mb4"
+
+
+async def drop_database(name: str) -> None:
+    admin = create_engine(MARIADB_ADMIN_URL)
+    async with admin.begin() as connection:
+        await connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+    await admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller numbers (a smoke run)")
+    parser.add_argument("--worker-concurrency", type=int, default=1200)
+    args = parser.parse_args()
+    run = uuid.uuid4().hex[:8]
+    database = f"rechat_bench_{run}"
+    prefix, redis_prefix = f"bench{run}.", f"rechat-bench:{run}:"
+    database_url = asyncio.run(create_database(database))
+    env = {
+        "RECHAT_SECRET_KEY": "bench-secret-bench-secret-bench-secret",
+        "RECHAT_DATA_DIR": tempfile.mkdtemp(prefix="rechat-bench-"),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "REDIS_PREFIX": redis_prefix,
+        "RABBITMQ_URL": RABBITMQ_URL,
+        "RABBITMQ_PREFIX": prefix,
+        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "text",
+        "GATEWAY_RATE_LIMIT_COUNT": "100000000",
+        "WORKER_CONCURRENCY": str(args.worker_concurrency),
+        "WORKER_AUTO_TITLE": "false",
+    }
+    log_dir = Path(env["RECHAT_DATA_DIR"]) / "logs"
+    log_dir.mkdir()
+    try:
+        with processes(env, log_dir) as stack:
+            report = asyncio.run(measure(stack, args.quick))
+    finally:
+        asyncio.run(delete_rabbit_names(RABBITMQ_URL, prefix))
+        asyncio.run(delete_redis_prefix(REDIS_URL, redis_prefix))
+        asyncio.run(drop_database(database))
+    report["machine"] = {"cpus": os.cpu_count(), "quick": args.quick}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
