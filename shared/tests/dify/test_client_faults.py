@@ -87,7 +87,7 @@ async def test_stop_ends_with_message_end_and_partial_answer(
             if len(seen) == 3:
                 assert stream.task_id is not None
                 await dify.stop_chat(app, stream.task_id, user)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0
     assert isinstance(seen[-1], MessageEndEvent)
     assert 3 <= len(_answer(seen).split()) < 50
 
@@ -101,7 +101,7 @@ async def test_stall_trips_the_ping_only_watchdog(dify_emulator: RunningEmulator
         started = time.monotonic()
         with pytest.raises(DifyStallError):
             await _collect(stream)
-    assert 1.4 < time.monotonic() - started < 3.5
+    assert 1.4 < time.monotonic() - started < 5.0
 
 
 async def test_deadline_bounds_a_slow_generation(
@@ -115,7 +115,7 @@ async def test_deadline_bounds_a_slow_generation(
     started = time.monotonic()
     with pytest.raises(DifyDeadlineError):
         await _collect(stream)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0
 
 
 async def test_midstream_error_is_a_typed_stream_error(
@@ -241,7 +241,7 @@ async def test_missing_second_chatflow_terminal_never_blocks(
     )
     started = time.monotonic()
     events = await _collect(stream)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 5.0
     assert dropped not in {event.event for event in events}
     assert stream.completed
 
@@ -255,7 +255,7 @@ async def test_stream_is_closed_after_the_terminal_event(
     started = time.monotonic()
     events = await _collect(stream)
     assert isinstance(events[-1], MessageEndEvent)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 5.0
 
 
 async def test_chatflow_failure_raises_after_workflow_finished(

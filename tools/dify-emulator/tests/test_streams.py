@@ -106,7 +106,7 @@ async def test_tokens_markdown_xss(dify_emulator: RunningEmulator) -> None:
 async def test_tokens_per_second_paces_the_answer(dify_emulator: RunningEmulator) -> None:
     started = time.monotonic()
     await _stream(dify_emulator, "chat", "[[tokens:10]][[tps:20]]")
-    assert 0.4 < time.monotonic() - started < 2.0
+    assert 0.4 < time.monotonic() - started < 4.0
 
 
 async def test_error_event_has_no_task_id(dify_emulator: RunningEmulator) -> None:
@@ -189,7 +189,7 @@ async def test_stop_by_task_id(
                 )
                 assert stop.json() == {"result": "success"}
                 stopped = True
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 4.5
     assert [e["event"] for e in events[-len(last_events) :]] == last_events
     if mode in ("advanced-chat", "workflow"):
         finished = next(e for e in events if e["event"] == "workflow_finished")
