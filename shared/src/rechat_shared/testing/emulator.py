@@ -13,11 +13,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -53,6 +54,9 @@ class RunningEmulator:
         return response.json() if response.content else None
 
 
+_LOGS: dict[int, IO[bytes]] = {}
+
+
 def free_port() -> int:
     """A TCP port that is free right now on 127.0.0.1."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -68,13 +72,18 @@ def start_emulator(
     port = free_port()
     command = [sys.executable, "-m", "rechat_dify_emulator", "--host", "127.0.0.1"]
     command += ["--port", str(port), *extra_args]
+    # a file, not a pipe: a pipe nobody reads would block a chatty process
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop_emulator
     # the command is our own entry point, no user input
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)  # noqa: S603
+    _LOGS[process.pid] = log
     root = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            stderr = process.stderr.read().decode() if process.stderr else ""
+            log.seek(0)
+            stderr = log.read().decode("utf-8", "replace")
+            log.close()
             raise RuntimeError(f"the Dify emulator exited: {stderr[-2000:]}")
         try:
             if httpx.get(f"{root}/_emulator/health", timeout=1).status_code == 200:
@@ -94,8 +103,9 @@ def stop_emulator(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=5)
-    if process.stderr:
-        process.stderr.close()
+    log = _LOGS.pop(process.pid, None)
+    if log is not None:
+        log.close()
 
 
 @pytest.fixture(scope="session")
