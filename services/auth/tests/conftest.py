@@ -21,10 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from rechat_auth.app import create_app, run_migrations
 from rechat_auth.config import Settings
 from rechat_auth.models import User
-from rechat_auth.testing import PASSWORD, Account, MakeUser, Running, StartAuth
+from rechat_auth.testing import PASSWORD, Account, MakeUser, Running, StartAuth, UserEvents
 from rechat_auth.users.passwords import OWASP_MEMORY_KIB, OWASP_PARALLELISM, OWASP_TIME_COST
+from rechat_shared.bus import HISTORY_QUEUE, create_bus
 from rechat_shared.db import create_engine, unit_of_work
-from rechat_shared.testing.infra import MARIADB_ADMIN_URL, REDIS_URL, delete_redis_prefix
+from rechat_shared.testing.infra import (
+    MARIADB_ADMIN_URL,
+    RABBITMQ_URL,
+    REDIS_URL,
+    delete_rabbit_names,
+    delete_redis_prefix,
+)
 from rechat_shared.testing.plugin import truncate_tables
 from rechat_shared.testing.processes import ServiceProcess
 
@@ -60,19 +67,44 @@ def password_hash() -> str:
     return hasher.hash(PASSWORD)
 
 
+@pytest.fixture(scope="session")
+async def auth_rabbit_prefix(rabbit_prefix: str, rabbitmq_url: str) -> AsyncIterator[str]:
+    """Auth's tests publish under a prefix of their own, so other services' consumers in the
+    same run never see these events."""
+    prefix = f"{rabbit_prefix}auth."
+    yield prefix
+    await delete_rabbit_names(rabbitmq_url, prefix)
+
+
+@pytest.fixture(scope="session")
+async def user_events(auth_rabbit_prefix: str, rabbitmq_url: str) -> AsyncIterator[UserEvents]:
+    """Every `user.changed` the tests' apps publish, as consumed back from RabbitMQ."""
+    events = UserEvents()
+    bus = create_bus(rabbitmq_url, auth_rabbit_prefix)
+    await bus.connect()
+    await bus.consume(HISTORY_QUEUE, events.handle)
+    yield events
+    await bus.close()
+
+
 @pytest.fixture
 def settings(
+    mariadb_url: str,
     auth_engine: AsyncEngine,
     redis_url: str,
     redis_prefix: str,
+    rabbitmq_url: str,
+    auth_rabbit_prefix: str,
     signing_key: Ed25519PrivateKey,
     tmp_path: Any,
 ) -> Settings:
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
-        database_url=auth_engine.url.render_as_string(hide_password=False),
+        database_url=mariadb_url,
         redis_url=redis_url,
         redis_prefix=redis_prefix,
+        rabbitmq_url=rabbitmq_url,
+        rabbitmq_prefix=auth_rabbit_prefix,
         private_key=SecretStr(pem(signing_key)),
         data_dir=tmp_path,
         migrate_on_start=False,
@@ -145,25 +177,29 @@ StartProcess = Callable[[str], Awaitable[ServiceProcess]]
 @pytest.fixture(scope="session")
 async def start_auth_process(
     run_id: str,
+    auth_rabbit_prefix: str,
     service_process: Callable[..., ServiceProcess],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[StartProcess]:
     """`await start_auth_process(name)`: `python -m rechat_auth` as a real process on a database
     of its own (which it migrates at start-up), with a generated development key."""
     admin = create_engine(MARIADB_ADMIN_URL)
-    cleanups: list[tuple[ServiceProcess, str, str]] = []
+    cleanups: list[tuple[ServiceProcess, str, str, str]] = []
 
     async def start(name: str) -> ServiceProcess:
         database = f"rechat_test_{run_id}_auth_{name}"
         async with admin.begin() as connection:
             await connection.execute(text(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4"))
         prefix = f"rechat-test:{run_id}:auth-{name}:"
+        rabbit_prefix = f"{auth_rabbit_prefix}{name}."
         process = service_process(
             "rechat_auth",
             env={
                 "AUTH_DATABASE_URL": f"{MARIADB_ADMIN_URL.rstrip('/')}/{database}?charset=utf8mb4",
                 "AUTH_REDIS_URL": REDIS_URL,
                 "REDIS_PREFIX": prefix,
+                "AUTH_RABBITMQ_URL": RABBITMQ_URL,
+                "AUTH_RABBITMQ_PREFIX": rabbit_prefix,
                 "RECHAT_DATA_DIR": str(tmp_path_factory.mktemp(f"auth-{name}")),
                 "RECHAT_ENV": "development",
                 "LOG_FORMAT": "text",
@@ -171,13 +207,14 @@ async def start_auth_process(
             ready_path="/readyz",
             name=f"auth-{name}",
         )
-        cleanups.append((process, prefix, database))
+        cleanups.append((process, prefix, rabbit_prefix, database))
         return process
 
     yield start
-    for process, prefix, database in cleanups:
+    for process, prefix, rabbit_prefix, database in cleanups:
         process.stop()
         await delete_redis_prefix(REDIS_URL, prefix)
+        await delete_rabbit_names(RABBITMQ_URL, rabbit_prefix)
         async with admin.begin() as connection:
             await connection.execute(text(f"DROP DATABASE IF EXISTS `{database}`"))
     await admin.dispose()

@@ -1,5 +1,5 @@
 """Embedded mode: SQLite in the data directory and in-process Redis, migrated at start-up,
-with a generated development key — the same rules hold."""
+with a generated development key and the in-process bus: the same rules hold."""
 
 from __future__ import annotations
 
@@ -11,13 +11,19 @@ from asgi_lifespan import LifespanManager
 
 from rechat_auth.app import create_app
 from rechat_auth.config import Settings
+from rechat_auth.testing import UserEvents
+from rechat_shared.bus import HISTORY_QUEUE, create_bus
 
 
-async def test_sqlite_and_memory_redis(tmp_path: Path) -> None:
+async def test_sqlite_memory_redis_and_memory_bus(tmp_path: Path) -> None:
+    memory = f"memory://{uuid.uuid4().hex}"
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, data_dir=tmp_path, redis_url=f"memory://{uuid.uuid4().hex}"
+        _env_file=None, data_dir=tmp_path, redis_url=memory, rabbitmq_url=memory
     )
     app = create_app(settings)
+    events = UserEvents()
+    listener = create_bus(memory)
+    await listener.consume(HISTORY_QUEUE, events.handle)
     async with (
         LifespanManager(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
@@ -54,8 +60,14 @@ async def test_sqlite_and_memory_redis(tmp_path: Path) -> None:
             f"/api/admin/users/{admin.json()['user']['id']}", headers=admin_headers
         )
         assert last.status_code == 409
+        changes = await events.wait_for(member_id, 2)
+        assert [(event.change, event.role) for event in changes] == [
+            ("created", "pending"),
+            ("updated", "user"),
+        ]
         listing = await client.get("/api/admin/users?sort=email&q=EXAMPLE", headers=admin_headers)
         assert [user["email"] for user in listing.json()["items"]] == [
             "admin@example.com",
             "member@example.com",
         ]
+    await listener.close()

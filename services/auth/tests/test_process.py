@@ -17,7 +17,10 @@ async def test_the_real_process_signs_up_and_verifies(
     process = await start_auth_process("process")
     async with httpx.AsyncClient(base_url=process.url, timeout=10) as client:
         ready = (await client.get("/readyz")).json()
-        assert ready == {"status": "ready", "checks": {"database": "ok", "redis": "ok"}}
+        assert ready == {
+            "status": "ready",
+            "checks": {"database": "ok", "redis": "ok", "bus": "ok"},
+        }
         registered = await client.post(
             "/api/auth/register",
             json={"email": "proc@example.com", "password": "a real process", "name": "P"},

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -14,7 +14,6 @@ from sqlalchemy.exc import OperationalError
 from rechat_auth.admin.endpoints import router as admin_router
 from rechat_auth.config import Settings
 from rechat_auth.dependencies import UnitOfWork
-from rechat_auth.events import EventPublisher, LoggingPublisher
 from rechat_auth.keys.endpoints import router as keys_router
 from rechat_auth.keys.service import load_keyring
 from rechat_auth.runtime import AuthRuntime
@@ -24,6 +23,7 @@ from rechat_auth.users.schemas import User as UserSchema
 from rechat_auth.users.schemas import UserCreate
 from rechat_auth.users.service import UserService
 from rechat_shared.app import create_service_app
+from rechat_shared.bus import BusUnavailable, EventBus, create_bus
 from rechat_shared.db import create_engine, create_sessionmaker, ping, unit_of_work
 from rechat_shared.errors import error_body
 from rechat_shared.migrations import upgrade
@@ -44,36 +44,54 @@ async def run_migrations(settings: Settings | None = None) -> None:
         await engine.dispose()
 
 
-def _publisher(settings: Settings) -> EventPublisher:
-    return LoggingPublisher()
+@asynccontextmanager
+async def _bus(settings: Settings) -> AsyncIterator[EventBus]:
+    bus = create_bus(settings.rabbitmq_url, settings.rabbitmq_prefix)
+    await bus.connect()
+    try:
+        yield bus
+    finally:
+        await bus.close()
+
+
+def _bus_ready(bus: EventBus) -> Callable[[], Awaitable[None]]:
+    async def check() -> None:
+        if not getattr(bus, "connected", True):
+            raise BusUnavailable("The message broker is not connected")
+
+    return check
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     keyring = load_keyring(settings)  # before anything else: refuse to start without a key
-    engine = create_engine(
-        settings.resolved_database_url,
-        echo=settings.database_echo,
-        pool_size=settings.database_pool_size,
-    )
-    if settings.migrate_on_start:
-        await upgrade(engine, MIGRATIONS, VERSION_TABLE)
-    redis = create_redis(settings.redis_url)
-    sessions = create_sessionmaker(engine)
-    runtime = AuthRuntime.build(settings, sessions, redis, keyring, _publisher(settings))
-    app.state.sessions = sessions
-    app.state.keyring = keyring
-    app.state.auth = runtime
-    app.state.token_verifier = TokenVerifier(keyring, settings, redis, runtime.keys)
-    app.state.readiness_checks.update(
-        {"database": lambda: ping(engine), "redis": lambda: redis.ping()}
-    )
-    try:
+    async with AsyncExitStack() as stack:
+        engine = create_engine(
+            settings.resolved_database_url,
+            echo=settings.database_echo,
+            pool_size=settings.database_pool_size,
+        )
+        stack.push_async_callback(engine.dispose)
+        if settings.migrate_on_start:
+            await upgrade(engine, MIGRATIONS, VERSION_TABLE)
+        redis = create_redis(settings.redis_url)
+        stack.push_async_callback(redis.aclose)
+        bus = await stack.enter_async_context(_bus(settings))
+        sessions = create_sessionmaker(engine)
+        runtime = AuthRuntime.build(settings, sessions, redis, keyring, bus)
+        app.state.sessions = sessions
+        app.state.keyring = keyring
+        app.state.auth = runtime
+        app.state.token_verifier = TokenVerifier(keyring, settings, redis, runtime.keys)
+        app.state.readiness_checks.update(
+            {
+                "database": lambda: ping(engine),
+                "redis": lambda: redis.ping(),
+                "bus": _bus_ready(bus),
+            }
+        )
         yield
-    finally:
-        await redis.aclose()
-        await engine.dispose()
 
 
 async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
@@ -101,16 +119,14 @@ async def create_admin(
     settings = settings or Settings()
     data = UserCreate(email=email, password=password, name=name)  # same rules as sign-up
     await run_migrations(settings)
-    engine = create_engine(settings.resolved_database_url)
-    redis = create_redis(settings.redis_url)
-    try:
-        runtime = AuthRuntime.build(
-            settings,
-            create_sessionmaker(engine),
-            redis,
-            load_keyring(settings),
-            _publisher(settings),
-        )
+    async with AsyncExitStack() as stack:
+        engine = create_engine(settings.resolved_database_url)
+        stack.push_async_callback(engine.dispose)
+        redis = create_redis(settings.redis_url)
+        stack.push_async_callback(redis.aclose)
+        bus = await stack.enter_async_context(_bus(settings))
+        keyring = load_keyring(settings)
+        runtime = AuthRuntime.build(settings, create_sessionmaker(engine), redis, keyring, bus)
         async with unit_of_work(runtime.sessions) as session:
             work = UnitOfWork(session)
             user = await UserService(work, runtime).create(
@@ -118,6 +134,3 @@ async def create_admin(
             )
         await work.run_after_commit()
         return UserSchema.model_validate(user)
-    finally:
-        await redis.aclose()
-        await engine.dispose()

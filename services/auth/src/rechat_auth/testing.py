@@ -1,17 +1,20 @@
-"""Helpers for tests that drive auth (its own and end-to-end ones): a running app and accounts."""
+"""Helpers for tests that drive auth (its own and end-to-end ones): a running app, accounts,
+and the `user.changed` events that reached RabbitMQ."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from fastapi import FastAPI
 
-from rechat_auth.events import LoggingPublisher
 from rechat_auth.runtime import AuthRuntime
-from rechat_shared.events import BusEvent
+from rechat_shared.bus import Delivery
+from rechat_shared.events import UserChanged
 
 PASSWORD = "correct horse battery"
 
@@ -28,12 +31,6 @@ class Running:
         runtime: AuthRuntime = self.app.state.auth
         return runtime
 
-    @property
-    def published(self) -> list[BusEvent]:
-        publisher = self.runtime.publisher
-        assert isinstance(publisher, LoggingPublisher)
-        return publisher.published
-
 
 @dataclass
 class Account:
@@ -45,6 +42,28 @@ class Account:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class UserEvents:
+    """`user.changed` events consumed from the bus (a handler for `EventBus.consume`)."""
+
+    received: list[UserChanged] = field(default_factory=list)
+
+    async def handle(self, delivery: Delivery) -> None:
+        if isinstance(delivery.event, UserChanged):
+            self.received.append(delivery.event)
+
+    async def wait_for(self, user_id: str, count: int, within: float = 10.0) -> list[UserChanged]:
+        """The user's events once `count` of them have arrived (AssertionError after `within` s)."""
+        deadline = time.monotonic() + within
+        while True:
+            events = [event for event in self.received if event.user_id == user_id]
+            if len(events) >= count:
+                return events
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} user.changed events, got {events}")
+            await asyncio.sleep(0.02)
 
 
 StartAuth = Callable[..., AbstractAsyncContextManager[Running]]

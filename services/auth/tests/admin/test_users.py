@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from rechat_auth.testing import PASSWORD, Account, MakeUser, Running
+from rechat_auth.testing import PASSWORD, Account, MakeUser, Running, UserEvents
 
 ADMIN_ROUTES = [
     ("GET", "/api/admin/users", None),
@@ -76,7 +76,7 @@ async def test_list_search_paginate_sort(
 
 
 async def test_role_change_revokes_tokens_and_sessions_and_publishes(
-    running: Running, member: Account, admin: Account
+    running: Running, member: Account, admin: Account, user_events: UserEvents
 ) -> None:
     client = running.client
     login = await client.post("/api/auth/login", json={"email": member.email, "password": PASSWORD})
@@ -89,7 +89,7 @@ async def test_role_change_revokes_tokens_and_sessions_and_publishes(
     fresh = {"Authorization": f"Bearer {login.json()['access_token']}"}
     assert (await client.get("/api/auth/me", headers=fresh)).status_code == 401
     assert (await client.post("/api/auth/refresh")).status_code == 401
-    (event,) = running.published
+    (event,) = await user_events.wait_for(member.id, 1)
     assert event.model_dump(include={"type", "user_id", "change", "role", "active"}) == {
         "type": "user.changed",
         "user_id": member.id,
@@ -128,7 +128,9 @@ async def test_unchanged_update_keeps_tokens(
     assert (await client.get("/api/auth/me", headers=member.headers)).status_code == 200
 
 
-async def test_delete_user(running: Running, member: Account, admin: Account) -> None:
+async def test_delete_user(
+    running: Running, member: Account, admin: Account, user_events: UserEvents
+) -> None:
     client = running.client
     response = await client.delete(f"/api/admin/users/{member.id}", headers=admin.headers)
     assert response.status_code == 204
@@ -137,7 +139,8 @@ async def test_delete_user(running: Running, member: Account, admin: Account) ->
     assert login.status_code == 401
     again = await client.delete(f"/api/admin/users/{member.id}", headers=admin.headers)
     assert again.status_code == 404
-    assert [event.model_dump()["change"] for event in running.published] == ["deleted"]
+    (event,) = await user_events.wait_for(member.id, 1)
+    assert (event.change, event.role, event.active) == ("deleted", None, None)
 
 
 async def test_admin_sets_a_password(

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from rechat_auth.admin.repository import AuthSettingsRepository
-from rechat_auth.testing import Account, Running
+from rechat_auth.testing import Account, Running, UserEvents
 
 GOOD = {"email": "Ada@Example.COM", "password": "long enough pw", "name": "Ada"}
 
@@ -30,7 +30,9 @@ async def test_config_before_and_after_the_first_account(client: httpx.AsyncClie
     assert (await client.get("/api/auth/config")).json()["has_users"] is True
 
 
-async def test_first_account_is_admin_and_signed_in(running: Running) -> None:
+async def test_first_account_is_admin_and_signed_in(
+    running: Running, user_events: UserEvents
+) -> None:
     response = await register(running.client)
     assert response.status_code == 201
     session = response.json()
@@ -44,7 +46,8 @@ async def test_first_account_is_admin_and_signed_in(running: Running) -> None:
         "/api/auth/me", headers={"Authorization": f"Bearer {session['access_token']}"}
     )
     assert me.json() == session["user"]
-    assert [event.model_dump()["change"] for event in running.published] == ["created"]
+    (event,) = await user_events.wait_for(session["user"]["id"], 1)
+    assert (event.change, event.role, event.active) == ("created", "admin", True)
 
 
 async def test_later_accounts_get_the_default_role(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from rechat_auth.testing import PASSWORD, Account, MakeUser, Running
+from rechat_auth.testing import PASSWORD, Account, MakeUser, Running, UserEvents
 
 
 async def test_read_me(client: httpx.AsyncClient, member: Account) -> None:
@@ -81,7 +81,7 @@ async def test_password_change_needs_the_current_password(
 
 
 async def test_password_change_ends_other_sessions_but_keeps_this_one(
-    running: Running, member: Account
+    running: Running, member: Account, user_events: UserEvents
 ) -> None:
     client = running.client
     credentials = {"email": member.email, "password": PASSWORD}
@@ -105,4 +105,5 @@ async def test_password_change_ends_other_sessions_but_keeps_this_one(
     assert (await client.post("/api/auth/login", json=credentials)).status_code == 401
     new_credentials = {**credentials, "password": "brand new password"}
     assert (await client.post("/api/auth/login", json=new_credentials)).status_code == 200
-    assert [event.model_dump()["change"] for event in running.published] == ["updated"]
+    (event,) = await user_events.wait_for(member.id, 1)
+    assert event.change == "updated"
