@@ -1,0 +1,96 @@
+"""`rechat`: run ReChat locally (`dev`), migrate, create an admin, serve one service."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from rechat_cli import commands, logs
+from rechat_cli.environment import (
+    Mode,
+    ModeError,
+    Origin,
+    data_dir,
+    detect_mode,
+    load_env_file,
+    repository_root,
+)
+from rechat_cli.services import SPECS
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rechat", description=__doc__)
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    dev = sub.add_parser(
+        "dev",
+        help="run every service and the web app at one origin",
+        description="Embedded single process when DATABASE_URL, RABBITMQ_URL and REDIS_URL are"
+        " unset (SQLite in RECHAT_DATA_DIR); separate processes against those servers when set.",
+    )
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8080)
+    dev.add_argument("--no-build", action="store_true", help="serve web/dist as it is")
+    dev.add_argument("--web-dir", type=Path, default=None, help="the web app (default: ./web)")
+
+    sub.add_parser("migrate", help="run every service's database migrations")
+
+    admin = sub.add_parser("create-admin", help="create an administrator account")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", default="Admin")
+    admin.add_argument(
+        "--password", default=None, help="default: $RECHAT_ADMIN_PASSWORD, else asked"
+    )
+
+    serve = sub.add_parser("serve", help="run one service (its own --host/--port flags follow)")
+    serve.add_argument("service", choices=sorted(SPECS))
+    serve.add_argument("arguments", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _dev(args: argparse.Namespace, log_level: str) -> int:
+    from rechat_cli import dev, spa  # the services load only for the commands that need them
+
+    try:
+        mode = detect_mode()
+    except ModeError as exc:
+        raise SystemExit(f"rechat dev: {exc}") from exc
+    web_dir: Path = (args.web_dir or repository_root() / "web").resolve()
+    if not args.no_build:
+        spa.ensure_built(web_dir)
+    origin = Origin(args.host, args.port)
+    options = dev.DevOptions(origin, data_dir(), web_dir / "dist", log_level)
+    if mode is Mode.EMBEDDED:
+        logs.say(
+            f"embedded mode: one process, SQLite in {options.data_dir}, in-process bus and"
+            " streams (set DATABASE_URL, RABBITMQ_URL and REDIS_URL to use real servers)"
+        )
+    else:
+        logs.say("processes mode: each service in its own process against the configured servers")
+    logs.say(f"starting ReChat at {origin.url}")
+    return dev.run(mode, options)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    env_file = load_env_file()
+    log_level = args.log_level or os.environ.get("LOG_LEVEL", "INFO")
+    logs.configure(log_level)
+    if env_file is not None:
+        logs.say(f"read {env_file}")
+    if args.command == "dev":
+        code = _dev(args, log_level)
+    elif args.command == "migrate":
+        code = commands.migrate()
+    elif args.command == "create-admin":
+        code = commands.create_admin(args.email, args.name, args.password)
+    else:
+        code = commands.serve(args.service, args.arguments)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
