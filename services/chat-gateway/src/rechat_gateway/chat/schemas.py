@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MAX_QUERY_CHARS = 32_000
 MAX_FILES = 10
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+"""Ids we mint are UUIDs; anything else is refused before it reaches a URL or a key."""
 
 
 class ChatFile(BaseModel):
@@ -34,8 +36,8 @@ class ChatMessageCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    app_id: str = Field(min_length=1, max_length=36)
-    conversation_id: str | None = Field(default=None, min_length=1, max_length=36)
+    app_id: str = Field(pattern=ID_PATTERN)
+    conversation_id: str | None = Field(default=None, pattern=ID_PATTERN)
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     inputs: dict[str, Any] = Field(default_factory=dict)
     files: list[ChatFile] = Field(default_factory=list, max_length=MAX_FILES)
