@@ -1,5 +1,6 @@
 """Async client of Dify's Service API: typed events, typed errors, terminal and timeout rules."""
 
+from rechat_shared.dify.answer import DifyAnswer
 from rechat_shared.dify.apps import DifyApp, DifyTimeouts
 from rechat_shared.dify.client import DifyClient
 from rechat_shared.dify.errors import (
@@ -80,6 +81,7 @@ __all__ = [
     "Conversation",
     "ConversationPage",
     "DifyAPIError",
+    "DifyAnswer",
     "DifyApp",
     "DifyAuthError",
     "DifyBadRequestError",

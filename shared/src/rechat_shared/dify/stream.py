@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from rechat_shared.dify.answer import DifyAnswer
 from rechat_shared.dify.apps import DifyTimeouts
 from rechat_shared.dify.errors import (
     DifyDeadlineError,
@@ -47,7 +48,8 @@ class DifyStream:
     ``async for event in stream`` yields every event but pings (unless ``include_pings``).
     An in-band ``error`` raises ``DifyStreamError`` (or is yielded when ``raise_on_error`` is
     false). ``task_id``, ``conversation_id``, ``message_id`` and ``workflow_run_id`` are filled
-    in as soon as an event carries them (``task_id`` is what the stop endpoints take).
+    in as soon as an event carries them (``task_id`` is what the stop endpoints take);
+    ``answer`` folds the events yielded so far (text, usage, citations, thoughts, nodes).
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class DifyStream:
         self.workflow_run_id: str | None = None
         self.terminal: DifyEvent | None = None
         self.completed = False
+        self.answer = DifyAnswer()
 
     def __aiter__(self) -> AsyncIterator[DifyEvent]:
         if self._iterator is None:
@@ -158,6 +161,7 @@ class DifyStream:
             raise DifyStreamIncompleteError("stream ended without a terminal event")
 
     def _remember(self, event: DifyEvent) -> None:
+        self.answer.feed(event)
         fields: dict[str, Any] = event.__dict__
         self.task_id = self.task_id or fields.get("task_id")
         self.conversation_id = self.conversation_id or fields.get("conversation_id")
