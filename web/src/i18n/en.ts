@@ -46,6 +46,7 @@ export default {
     reconnecting: 'Reconnecting…', inputsTitle: 'Before you start', inputsStart: 'Start chat', required: 'required',
     saveAndSend: 'Send', tool: 'Tool', observation: 'Observation', generating: 'Generating…',
     notFound: 'This chat could not be found.',
+    todayAt: 'Today at {time}', yesterdayAt: 'Yesterday at {time}',
   },
   settings: {
     title: 'Settings', general: 'General', account: 'Account', theme: 'Theme', language: 'Language',

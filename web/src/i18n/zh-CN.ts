@@ -48,6 +48,7 @@ const zhCN: MessageSchema = {
     reconnecting: '正在重新连接…', inputsTitle: '开始之前', inputsStart: '开始对话', required: '必填',
     saveAndSend: '发送', tool: '工具', observation: '观察', generating: '生成中…',
     notFound: '找不到该对话。',
+    todayAt: '今天 {time}', yesterdayAt: '昨天 {time}',
   },
   settings: {
     title: '设置', general: '通用', account: '账号', theme: '主题', language: '语言',
