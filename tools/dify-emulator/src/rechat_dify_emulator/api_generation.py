@@ -24,7 +24,7 @@ from rechat_dify_emulator.http import (
     json_response,
     require_user,
 )
-from rechat_dify_emulator.script import parse_script
+from rechat_dify_emulator.script import Script, parse_script
 from rechat_dify_emulator.state import EmulatorState
 from rechat_dify_emulator.store import Conversation, StoredMessage, WorkflowRun, new_id, now
 
@@ -62,8 +62,8 @@ async def chat_messages(request: Request) -> Response:
         raise invalid("query is required")
     if app.mode == "agent-chat" and mode == "blocking":
         raise invalid("Agent Chat App does not support blocking mode")
-    script_query = state.scripted_query(app, query)
-    pre = _pre_stream_fault(script_query)
+    script = parse_script(state.scripted_query(app, query), state.config.token_delay)
+    pre = _pre_stream_fault(script)
     if pre is not None:
         return pre
     conversation = None
@@ -78,7 +78,7 @@ async def chat_messages(request: Request) -> Response:
         conversation = _new_conversation(state, app, user, query, form_inputs)
     message = _new_message(state, app, user, conversation.id, query, form_inputs, files)
     conversation.message_ids.append(message.id)
-    generation = _generation(state, app, user, script_query, query, form_inputs, message)
+    generation = _generation(state, app, user, script, query, form_inputs, message)
     generation.conversation = conversation
     generation.auto_name = body.get("auto_generate_name", True) is not False
     if app.mode == "advanced-chat":
@@ -99,15 +99,15 @@ async def completion_messages(request: Request) -> Response:
     inputs = validation.required_inputs(profile, body, model)
     mode = validation.response_mode(profile, body, model)
     query = str(body.get("query") or inputs.get("query") or "")
-    script_query = state.scripted_query(app, query)
-    pre = _pre_stream_fault(script_query)
+    script = parse_script(state.scripted_query(app, query), state.config.token_delay)
+    pre = _pre_stream_fault(script)
     if pre is not None:
         return pre
     form_inputs = validation.validate_inputs(app, inputs)
     files = validation.resolve_files(app, state.store, body.get("files"), _server_url(request))
     validation.check_concurrency(app, state.store, state.config.rate_limit_status)
     message = _new_message(state, app, user, None, query, form_inputs, files)
-    generation = _generation(state, app, user, script_query, query, form_inputs, message)
+    generation = _generation(state, app, user, script, query, form_inputs, message)
     return await _respond(state, generation, mode)
 
 
@@ -124,13 +124,13 @@ async def workflows_run(request: Request) -> Response:
     inputs = validation.required_inputs(profile, body, model)
     mode = validation.response_mode(profile, body, model)
     query = str(inputs.get("query") or next(iter(inputs.values()), "") or "")
-    script_query = state.scripted_query(app, query)
-    pre = _pre_stream_fault(script_query)
+    script = parse_script(state.scripted_query(app, query), state.config.token_delay)
+    pre = _pre_stream_fault(script)
     if pre is not None:
         return pre
     form_inputs = validation.validate_inputs(app, inputs)
     validation.check_concurrency(app, state.store, state.config.rate_limit_status)
-    generation = _generation(state, app, user, script_query, query, form_inputs, None)
+    generation = _generation(state, app, user, script, query, form_inputs, None)
     generation.run_record = _new_run(state, app, user, form_inputs)
     return await _respond(state, generation, mode)
 
@@ -166,9 +166,8 @@ async def _stop(
     return json_response(state.profile, {"result": "success"})
 
 
-def _pre_stream_fault(query: str) -> Response | None:
+def _pre_stream_fault(script: Script) -> Response | None:
     """``[[error:CODE]]`` and ``[[html:STATUS]]``: fail before any stream starts."""
-    script = parse_script(query, 0.0)
     if script.html_status is not None:
         page = HTML_PAGES.get(script.html_status, f"<html><body>{script.html_status}</body></html>")
         return HTMLResponse(page, status_code=script.html_status)
@@ -245,7 +244,7 @@ def _generation(
     state: EmulatorState,
     app: AppConfig,
     user: str,
-    script_query: str,
+    script: Script,
     query: str,
     inputs: dict[str, Any],
     message: StoredMessage | None,
@@ -259,7 +258,7 @@ def _generation(
         stats=state.stats,
         task=state.store.start_task(app, user),
         user=user,
-        script=parse_script(script_query, state.config.token_delay),
+        script=script,
         query=query,
         inputs=inputs,
         message=message,
