@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import time
 from dataclasses import dataclass
@@ -78,6 +79,19 @@ async def scenario(port: int, streams: int, query: str, ramp: float) -> dict[str
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux ``/proc``): a load-independent cost figure."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(pid: int, run: dict[str, float], started_cpu: float) -> dict[str, float]:
+    cpu = cpu_seconds(pid) - started_cpu
+    run["emulator_cpu_s"] = round(cpu, 2)
+    run["emulator_cpu_us_per_event"] = round(cpu / max(1, run["events"]) * 1e6, 1)
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--concurrent", type=int, default=2000)
@@ -91,9 +105,13 @@ def main() -> None:
     port = int(emulator.root_url.rsplit(":", 1)[1])
     try:
         paced = f"bench [[tokens:{args.concurrent_tokens}]][[tps:10]]"
+        before = cpu_seconds(process.pid)
         concurrent = asyncio.run(scenario(port, args.concurrent, paced, ramp=1.0))
+        concurrent = measured(process.pid, concurrent, before)
         instant = f"bench [[tokens:{args.full_speed_tokens}]]"
+        before = cpu_seconds(process.pid)
         full_speed = asyncio.run(scenario(port, args.full_speed_streams, instant, ramp=0.0))
+        full_speed = measured(process.pid, full_speed, before)
     finally:
         stop_emulator(process)
     print(
