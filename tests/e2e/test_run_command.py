@@ -13,11 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from rechat_cli.spa import ensure_built
-from rechat_cli.testing import Journey, RunningRechat, answer_text
-from rechat_shared.db import create_engine
+from rechat_cli.testing import Journey, RunningRechat, answer_text, scratch_database
 from rechat_shared.testing.infra import (
     MARIADB_ADMIN_URL,
     RABBITMQ_URL,
@@ -110,17 +108,8 @@ def test_embedded_mode_runs_without_any_server(built_spa: Path, tmp_path: Path) 
 
 @pytest.fixture
 async def own_database() -> AsyncIterator[str]:
-    """A database of its own (the run command registers the demo app only into an empty one)."""
-    name = f"rechat_cli_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(MARIADB_ADMIN_URL)
-    async with admin.begin() as connection:
-        await connection.execute(
-            text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-        )
-    yield f"{MARIADB_ADMIN_URL.rstrip('/')}/{name}?charset=utf8mb4"
-    async with admin.begin() as connection:
-        await connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-    await admin.dispose()
+    async with scratch_database(MARIADB_ADMIN_URL) as url:
+        yield url
 
 
 @pytest.fixture

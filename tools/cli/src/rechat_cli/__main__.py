@@ -35,6 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=8080)
     dev.add_argument("--no-build", action="store_true", help="serve web/dist as it is")
     dev.add_argument("--web-dir", type=Path, default=None, help="the web app (default: ./web)")
+    dev.add_argument(
+        "--service-port",
+        action="append",
+        default=[],
+        metavar="SERVICE=PORT",
+        help="processes mode: where a service listens (default 8001-8004, 8090, or a free port)",
+    )
 
     sub.add_parser("migrate", help="run every service's database migrations")
 
@@ -51,6 +58,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _service_ports(pairs: list[str]) -> dict[str, int]:
+    ports: dict[str, int] = {}
+    for pair in pairs:
+        name, _, port = pair.partition("=")
+        if name not in SPECS or not port.isdigit():
+            raise SystemExit(
+                f"--service-port {pair}: expected SERVICE=PORT, SERVICE in {sorted(SPECS)}"
+            )
+        ports[name] = int(port)
+    return ports
+
+
 def _dev(args: argparse.Namespace, log_level: str) -> int:
     from rechat_cli import dev, spa  # the services load only for the commands that need them
 
@@ -62,7 +81,8 @@ def _dev(args: argparse.Namespace, log_level: str) -> int:
     if not args.no_build:
         spa.ensure_built(web_dir)
     origin = Origin(args.host, args.port)
-    options = dev.DevOptions(origin, data_dir(), web_dir / "dist", log_level)
+    ports = _service_ports(args.service_port)
+    options = dev.DevOptions(origin, data_dir(), web_dir / "dist", log_level, ports)
     if mode is Mode.EMBEDDED:
         logs.say(
             f"embedded mode: one process, SQLite in {options.data_dir}, in-process bus and"

@@ -7,7 +7,7 @@ import contextlib
 import os
 import signal
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
@@ -31,6 +31,8 @@ class DevOptions:
     data_dir: Path
     dist: Path
     log_level: str
+    service_ports: dict[str, int] = field(default_factory=dict)
+    """Processes mode: fixed ports for some services (the others take their default or any)."""
 
 
 class _Server(uvicorn.Server):
@@ -112,11 +114,14 @@ def _child_environment(options: DevOptions, ports: dict[str, int]) -> dict[str, 
     return env
 
 
-async def run_processes(options: DevOptions, ports: dict[str, int] | None = None) -> int:
+async def run_processes(options: DevOptions) -> int:
     stop = asyncio.Event()
     with stop_signals(stop.set):
         await migrate_all(logs.say)
-        ports = ports or {name: pick_port(spec.port) for name, spec in SPECS.items()}
+        ports = {
+            name: options.service_ports.get(name) or pick_port(spec.port)
+            for name, spec in SPECS.items()
+        }
         supervisor = Supervisor(_child_environment(options, ports))
         try:
             return await _supervise(options, ports, supervisor, stop)

@@ -13,13 +13,17 @@ import signal
 import subprocess
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
 from rechat_cli.demo import DEMO_APP_NAME
+from rechat_shared.db import create_engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,3 +215,21 @@ class RunningRechat:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+@asynccontextmanager
+async def scratch_database(admin_url: str) -> AsyncIterator[str]:
+    """A new utf8mb4 MySQL/MariaDB database for one run (the demo app is registered only into
+    an empty registry), dropped afterwards. `admin_url` ends with `/` (no database)."""
+    name = f"rechat_cli_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url)
+    try:
+        async with admin.begin() as connection:
+            await connection.execute(
+                text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+            )
+        yield f"{admin_url.rstrip('/')}/{name}?charset=utf8mb4"
+        async with admin.begin() as connection:
+            await connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+    finally:
+        await admin.dispose()
