@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
 from rechat_auth.admin.endpoints import router as admin_router
+from rechat_auth.admin.repository import AuthSettingsRepository
 from rechat_auth.config import Settings
 from rechat_auth.dependencies import UnitOfWork
 from rechat_auth.keys.endpoints import router as keys_router
@@ -79,6 +80,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stack.push_async_callback(redis.aclose)
         bus = await stack.enter_async_context(_bus(settings))
         sessions = create_sessionmaker(engine)
+        async with unit_of_work(sessions) as session:
+            # the settings row is what registrations lock; it must exist before they start
+            await AuthSettingsRepository(session).get()
         runtime = AuthRuntime.build(settings, sessions, redis, keyring, bus)
         app.state.sessions = sessions
         app.state.keyring = keyring

@@ -3,10 +3,13 @@ and the last active admin that can never go."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
 from rechat_auth.testing import PASSWORD, Account, MakeUser, Running, UserEvents
+from rechat_auth.users.repository import UserRepository
 
 ADMIN_ROUTES = [
     ("GET", "/api/admin/users", None),
@@ -201,3 +204,18 @@ async def test_an_admin_may_go_while_another_remains(
         f"/api/admin/users/{admin.id}", json={"active": False}, headers=admin.headers
     )
     assert last.status_code == 409
+
+
+async def test_two_admins_demoting_each_other_at_once_leave_one_admin(
+    running: Running, make_user: MakeUser, admin: Account
+) -> None:
+    other = await make_user("admin")
+    client = running.client
+    results = await asyncio.gather(
+        client.patch(f"/api/admin/users/{other.id}", json={"role": "user"}, headers=admin.headers),
+        client.patch(f"/api/admin/users/{admin.id}", json={"role": "user"}, headers=other.headers),
+    )
+    # one wins; the other is refused as the last admin (or its caller was already demoted)
+    assert sorted(result.status_code for result in results) in ([200, 401], [200, 409])
+    async with running.runtime.sessions() as session:
+        assert len(await UserRepository(session).active_admin_ids()) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -119,3 +120,12 @@ async def test_boundary_lengths_are_accepted(client: httpx.AsyncClient) -> None:
     response = await register(client, password="p" * 256, name="n" * 100)
     assert response.status_code == 201
     assert (await register(client, email="b@example.com", password="p" * 8)).status_code == 201
+
+
+async def test_concurrent_first_sign_ups_make_exactly_one_admin(running: Running) -> None:
+    responses = await asyncio.gather(
+        *(register(running.client, email=f"racer{index}@example.com") for index in range(4))
+    )
+    assert [response.status_code for response in responses] == [201] * 4
+    roles = sorted(response.json()["user"]["role"] for response in responses)
+    assert roles == ["admin", "pending", "pending", "pending"]

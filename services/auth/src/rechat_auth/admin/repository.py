@@ -19,9 +19,16 @@ class AuthSettingsRepository:
     async def get(self, *, lock: bool = False) -> AuthSettings:
         """The settings row, created with the defaults when missing. `lock` takes a row lock
         that serialises registrations (so only one "first account" becomes admin)."""
+        # The migration and every start-up create the row; should it be missing anyway, never
+        # lock it before it exists (locking reads of absent rows take gap locks, and two
+        # transactions that both insert then deadlock).
+        if await self._select(lock=False) is None:
+            await self._create()
         row = await self._select(lock)
-        if row is not None:
-            return row
+        assert row is not None
+        return row
+
+    async def _create(self) -> None:
         try:
             async with self.session.begin_nested():
                 self.session.add(
@@ -32,10 +39,7 @@ class AuthSettingsRepository:
                     )
                 )
         except IntegrityError:
-            pass  # created concurrently; read theirs
-        row = await self._select(lock)
-        assert row is not None
-        return row
+            pass  # created concurrently; use theirs
 
     async def _select(self, lock: bool) -> AuthSettings | None:
         statement = select(AuthSettings).where(AuthSettings.id == SETTINGS_ROW_ID)

@@ -54,7 +54,7 @@ class AdminService:
         if deactivated or role_changed:
             await self.tokens.revoke_for_user(user.id, utcnow())
         await self.work.session.flush()
-        announce_change(
+        await announce_change(
             self.work,
             self.runtime,
             user,
@@ -70,7 +70,7 @@ class AdminService:
         if user.role == "admin" and user.active:
             await self._keep_an_admin(user)
         await self.users.delete(user)  # its refresh tokens go with it (ON DELETE CASCADE)
-        announce_change(self.work, self.runtime, user, "deleted", revoke=True, disabled=True)
+        await announce_change(self.work, self.runtime, user, "deleted", revoke=True, disabled=True)
 
     async def set_password(self, user_id: str, password: str) -> None:
         user = await self.get_user(user_id, lock=True)

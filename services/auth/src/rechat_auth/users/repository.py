@@ -48,8 +48,12 @@ class UserRepository:
     async def delete(self, user: User) -> None:
         await self.session.execute(delete(User).where(User.id == user.id))
 
-    async def exists(self) -> bool:
+    async def exists(self, *, locking: bool = False) -> bool:
+        """Whether any account exists. `locking` reads the latest committed rows rather than
+        the transaction's snapshot (which may predate a lock the caller waited for)."""
         statement = select(User.id).limit(1)
+        if locking:
+            statement = statement.with_for_update(read=True)
         return (await self.session.execute(statement)).first() is not None
 
     async def active_admin_ids(self) -> list[str]:

@@ -19,7 +19,7 @@ from rechat_shared.events import UserChanged
 from rechat_shared.security import Principal, Role
 
 
-def announce_change(
+async def announce_change(
     work: UnitOfWork,
     runtime: AuthRuntime,
     user: User,
@@ -28,23 +28,30 @@ def announce_change(
     revoke: bool = False,
     disabled: bool | None = None,
 ) -> None:
-    """Once the change has committed: void the user's access tokens (and set or clear the
-    disabled flag) in Redis, then publish `user.changed`."""
+    """The effects of a change to an account, around its commit.
+
+    With `revoke`, the user's access tokens are voided twice: now (so that, should the commit
+    succeed but Redis fail afterwards, no token from before the change survives) and again
+    after the commit (voiding any token minted from the old state in between). The disabled
+    flag and `user.changed` wait for the commit, since the change may still roll back.
+    """
     event = UserChanged(
         user_id=user.id,
         change=change,
         role=None if change == "deleted" else user.role,
         active=None if change == "deleted" else user.active,
     )
+    if revoke:
+        await runtime.user_state.revoke_tokens(event.user_id)
 
-    async def effect() -> None:
+    async def after_commit() -> None:
         if revoke:
             await runtime.user_state.revoke_tokens(event.user_id, disabled=disabled)
         elif disabled is not None:
             await runtime.user_state.set_disabled(event.user_id, disabled)
         await runtime.publisher.publish(event)
 
-    work.after_commit(effect)
+    work.after_commit(after_commit)
 
 
 class UserService:
@@ -57,7 +64,7 @@ class UserService:
         """First account: admin, always allowed. Later ones: the configured default role,
         only while sign-up is open."""
         settings = await AuthSettingsRepository(self.work.session).get(lock=True)
-        first = not await self.users.exists()
+        first = not await self.users.exists(locking=True)
         if not first and not settings.signup_open:
             raise Forbidden("Sign-up is closed", code="signup_closed")
         role = "admin" if first else settings.default_role
@@ -80,7 +87,7 @@ class UserService:
             raise Conflict(
                 "An account with this email already exists", code="email_taken"
             ) from None
-        announce_change(self.work, self.runtime, user, "created")
+        await announce_change(self.work, self.runtime, user, "created")
         return user
 
     async def current(self, principal: Principal) -> User:
@@ -111,4 +118,4 @@ class UserService:
         tokens = RefreshTokenRepository(self.work.session)
         await tokens.revoke_for_user(user.id, utcnow(), keep_family=keep_family)
         await self.work.session.flush()
-        announce_change(self.work, self.runtime, user, "updated", revoke=True)
+        await announce_change(self.work, self.runtime, user, "updated", revoke=True)

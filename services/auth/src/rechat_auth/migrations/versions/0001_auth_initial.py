@@ -12,6 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 from rechat_auth.models import Timestamp
+from rechat_shared.db import utcnow
 
 revision = "0001_auth_initial"
 down_revision = None
@@ -66,6 +67,17 @@ def upgrade() -> None:
         sa.Column("default_role", sa.String(16), nullable=False),
         sa.Column("updated_at", Timestamp(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_settings")),
+    )
+    settings = sa.table(
+        "auth_settings",
+        sa.column("id", sa.Integer()),
+        sa.column("signup_open", sa.Boolean()),
+        sa.column("default_role", sa.String()),
+        sa.column("updated_at", Timestamp()),
+    )
+    op.bulk_insert(
+        settings,
+        [{"id": 1, "signup_open": True, "default_role": "pending", "updated_at": utcnow()}],
     )
 
 
