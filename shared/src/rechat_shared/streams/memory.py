@@ -3,7 +3,6 @@ live fan-out and stop signals as the Redis hub, inside one process."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import time
 from collections import deque
@@ -19,6 +18,7 @@ from rechat_shared.streams.base import (
     DEFAULT_LOG_TTL_SECONDS,
     StreamStatus,
 )
+from rechat_shared.streams.cancel import CancelWatch
 from rechat_shared.streams.subscription import LogSubscription
 
 _SWEEP_EVERY = 256
@@ -38,7 +38,7 @@ class MemoryState:
     def __init__(self) -> None:
         self.streams: dict[str, _Stream] = {}
         self.cancels: dict[str, float] = {}
-        self.cancel_waiters: dict[str, set[asyncio.Event]] = {}
+        self.cancel_waiters: dict[str, set[CancelWatch]] = {}
         self._created = itertools.count()
 
     def stream(self, message_id: str, *, create: bool, maxlen: int) -> _Stream | None:
@@ -136,8 +136,8 @@ class MemoryStreamHub:
         return deadline is not None and deadline > time.monotonic()
 
     @asynccontextmanager
-    async def watch_cancel(self, message_id: str) -> AsyncIterator[asyncio.Event]:
-        signal = asyncio.Event()
+    async def watch_cancel(self, message_id: str) -> AsyncIterator[CancelWatch]:
+        signal = CancelWatch()
         waiters = self.state.cancel_waiters.setdefault(message_id, set())
         waiters.add(signal)
         if await self.cancelled(message_id):

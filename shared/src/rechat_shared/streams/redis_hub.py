@@ -1,10 +1,158 @@
-"""Redis stream hub. Placeholder until the implementation lands in the next commit."""
+"""Stream hub on Redis (DESIGN §4): per-message sequence numbers, a capped and expiring Redis
+Stream as replay log, pub/sub for live delivery, and the stop signal.
+
+`append` is one Lua script, so sequencing, XADD, EXPIRE and PUBLISH cost one round trip and
+are atomic: a live event is always in the log already. Log entry ids are `{seq}-0`, so
+"events after n" is a plain `XRANGE log n+1 +`.
+"""
 
 from __future__ import annotations
 
-from rechat_shared.streams.memory import MemoryStreamHub
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.exceptions import RedisError
+
+from rechat_shared.events import StreamEvent, StreamEventName
+from rechat_shared.streams.base import (
+    DEFAULT_CANCEL_TTL_SECONDS,
+    DEFAULT_LOG_MAXLEN,
+    DEFAULT_LOG_TTL_SECONDS,
+    StreamStatus,
+)
+from rechat_shared.streams.cancel import CancelWatch
+from rechat_shared.streams.pubsub import Listener, PubSubMux, StreamUnavailable
+from rechat_shared.streams.subscription import RESYNC, LogSubscription
+from rechat_shared.streams.wire import decode_live, dump_data, event_from_entry
+
+_APPEND = """
+local seq = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], seq .. '-0', 'e', ARGV[1], 'd', ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('PUBLISH', KEYS[3], seq .. ' ' .. ARGV[1] .. ' ' .. ARGV[2])
+return seq
+"""
 
 
-class RedisStreamHub(MemoryStreamHub):
-    def __init__(self, url: str, prefix: str, *, log_ttl: int, log_maxlen: int) -> None:
-        raise NotImplementedError("RedisStreamHub lands in the next commit; use memory://")
+class RedisStreamHub:
+    """`StreamHub` on Redis: one command pool plus one pub/sub connection for the process."""
+
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "rechat:",
+        *,
+        log_ttl: int = DEFAULT_LOG_TTL_SECONDS,
+        log_maxlen: int = DEFAULT_LOG_MAXLEN,
+        cancel_ttl: int = DEFAULT_CANCEL_TTL_SECONDS,
+        client_name: str | None = None,
+        max_connections: int = 32,
+    ) -> None:
+        self.prefix = prefix
+        self.log_ttl = log_ttl
+        self.log_maxlen = log_maxlen
+        self.cancel_ttl = cancel_ttl
+        # Blocking pool: a burst of attaches (each reads its log) waits for a free connection
+        # instead of failing; the pub/sub connection is made apart from the pool.
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=5,
+            health_check_interval=30,
+            socket_keepalive=True,
+            socket_connect_timeout=3,
+            client_name=client_name,
+            protocol=2,  # the pub/sub reader parses RESP2 replies (RESP3 sends pushes)
+        )
+        self._client = Redis.from_pool(pool)
+        self._append = self._client.register_script(_APPEND)
+        self._mux = PubSubMux(self._client)
+        self._open: set[LogSubscription] = set()
+
+    def channel(self, message_id: str) -> str:
+        return f"{self.prefix}stream:{message_id}"
+
+    def cancel_key(self, message_id: str) -> str:
+        return f"{self.prefix}cancel:{message_id}"
+
+    async def append(
+        self, message_id: str, event: StreamEventName, data: dict[str, Any] | None = None
+    ) -> StreamEvent:
+        data = data or {}
+        channel = self.channel(message_id)
+        try:
+            seq = await self._append(
+                keys=[f"{channel}:seq", f"{channel}:log", channel],
+                args=[event, dump_data(data), self.log_ttl, self.log_maxlen],
+            )
+        except RedisError as exc:
+            raise StreamUnavailable(f"Could not append to the stream: {exc!r}") from exc
+        return StreamEvent.model_construct(seq=int(seq), event=event, data=data)
+
+    async def _read_log(self, message_id: str, after: int) -> list[StreamEvent]:
+        entries = await self._client.xrange(f"{self.channel(message_id)}:log", min=f"{after + 1}")
+        if not entries:
+            return []
+        return [event_from_entry(entry_id, fields) for entry_id, fields in entries]
+
+    @asynccontextmanager
+    async def attach(
+        self, message_id: str, last_event_id: int | None = None
+    ) -> AsyncIterator[LogSubscription]:
+        async def read_log(after: int) -> list[StreamEvent]:
+            return await self._read_log(message_id, after)
+
+        subscription = LogSubscription(read_log, last_event_id)
+        live = subscription.live
+
+        def on_message(payload: bytes) -> None:
+            live.put_nowait(decode_live(payload))
+
+        listener = Listener(on_message, lambda: live.put_nowait(RESYNC))
+        channel = self.channel(message_id)
+        await self._mux.subscribe(channel, listener)
+        self._open.add(subscription)
+        try:
+            yield subscription
+        finally:
+            self._open.discard(subscription)
+            self._mux.unsubscribe(channel, listener)
+
+    async def status(self, message_id: str) -> StreamStatus:
+        entries = await self._client.xrevrange(f"{self.channel(message_id)}:log", count=1)
+        if not entries:
+            return StreamStatus(exists=False, last=None)
+        entry_id, fields = entries[0]
+        return StreamStatus(exists=True, last=event_from_entry(entry_id, fields))
+
+    async def request_cancel(self, message_id: str) -> None:
+        key = self.cancel_key(message_id)
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.set(key, b"1", ex=self.cancel_ttl)
+            pipe.publish(key, b"1")
+            await pipe.execute()
+
+    async def cancelled(self, message_id: str) -> bool:
+        return bool(await self._client.exists(self.cancel_key(message_id)))
+
+    @asynccontextmanager
+    async def watch_cancel(self, message_id: str) -> AsyncIterator[CancelWatch]:
+        watch = CancelWatch()
+        listener = Listener(lambda _: watch.set(), lambda: None)
+        key = self.cancel_key(message_id)
+        await self._mux.subscribe(key, listener)
+        try:
+            if await self.cancelled(message_id):  # asked before we started listening
+                watch.set()
+            yield watch
+        finally:
+            self._mux.unsubscribe(key, listener)
+
+    async def close(self) -> None:
+        for subscription in list(self._open):
+            subscription.close()
+        await self._mux.close()
+        await self._client.aclose()

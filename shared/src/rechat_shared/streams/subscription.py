@@ -42,14 +42,14 @@ class LogSubscription:
 
     async def __anext__(self) -> StreamEvent:
         while True:
+            if self._finished or self.closed:
+                raise StopAsyncIteration
             while self._ready:
                 event = self._ready.popleft()
                 if event.seq > self._last:
                     self._last = event.seq
                     self._finished = event.is_terminal
                     return event
-            if self._finished or self.closed:
-                raise StopAsyncIteration
             if self._need_log:
                 await self._catch_up()
                 continue

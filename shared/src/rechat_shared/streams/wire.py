@@ -1,0 +1,30 @@
+"""How stream events look inside Redis: log entries `{seq}-0` {e: name, d: json} and live
+messages `b"{seq} {name} {json}"` (built by the append script)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from rechat_shared.events import StreamEvent, StreamEventName
+
+
+def dump_data(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def _event(seq: int, name: bytes, body: bytes) -> StreamEvent:
+    # Written by our own append script from a validated event: skip re-validation.
+    return StreamEvent.model_construct(
+        seq=seq, event=cast(StreamEventName, name.decode()), data=json.loads(body)
+    )
+
+
+def decode_live(payload: bytes) -> StreamEvent:
+    seq, name, body = payload.split(b" ", 2)
+    return _event(int(seq), name, body)
+
+
+def event_from_entry(entry_id: Any, fields: Any) -> StreamEvent:
+    """An XRANGE entry `(b"7-0", {b"e": name, b"d": json})` as the event with seq 7."""
+    return _event(int(entry_id.split(b"-", 1)[0]), fields[b"e"], fields[b"d"])

@@ -1,0 +1,77 @@
+"""Fixtures for the stream hub contract tests: each runs against Redis and the in-process hub;
+several hubs on one prefix stand for several processes (gateways and workers)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol
+
+import pytest
+
+from rechat_shared.events import StreamEvent
+from rechat_shared.streams import MemoryStreamHub, StreamHub
+from rechat_shared.streams.redis_hub import RedisStreamHub
+from rechat_shared.streams.wire import dump_data
+
+
+class HubFactory(Protocol):
+    def __call__(self, *, log_ttl: int = 3600) -> StreamHub: ...
+
+
+@pytest.fixture(params=["redis", "memory"])
+def hub_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def make_hub(hub_kind: str, redis_url: str, redis_prefix: str) -> AsyncIterator[HubFactory]:
+    opened: list[StreamHub] = []
+
+    def make(*, log_ttl: int = 3600) -> StreamHub:
+        hub: StreamHub
+        if hub_kind == "redis":
+            name = f"rechat-test-{uuid.uuid4().hex[:8]}"
+            hub = RedisStreamHub(redis_url, redis_prefix, log_ttl=log_ttl, client_name=name)
+        else:
+            hub = MemoryStreamHub(f"memory://{redis_prefix}", redis_prefix, log_ttl=log_ttl)
+        opened.append(hub)
+        return hub
+
+    yield make
+    for hub in opened:
+        await hub.close()
+
+
+async def append_without_publishing(
+    hub: StreamHub, message_id: str, event: str, data: dict[str, Any]
+) -> None:
+    """Put an event in the replay log only: what a subscriber sees when a live message is
+    lost (the hub must notice the gap in seq and read the log)."""
+    if isinstance(hub, RedisStreamHub):
+        channel = hub.channel(message_id)
+        client = hub._client
+        seq = await client.incr(f"{channel}:seq")
+        await client.xadd(f"{channel}:log", {"e": event, "d": dump_data(data)}, id=f"{seq}-0")
+        return
+    assert isinstance(hub, MemoryStreamHub)
+    stream = hub.state.stream(message_id, create=True, maxlen=hub.log_maxlen)
+    assert stream is not None
+    stream.seq += 1
+    stream.log.append(StreamEvent(seq=stream.seq, event=event, data=data))
+
+
+async def eventually(
+    condition: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0
+) -> None:
+    """Poll `condition` (sync or async) until it holds; fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        outcome = condition()
+        if outcome if isinstance(outcome, bool) else await outcome:
+            return
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
