@@ -134,12 +134,19 @@ async def test_midstream_error_is_a_typed_stream_error(
     assert len(seen) == 4
 
 
+@pytest.mark.parametrize("word", ["[[eof]]", "[[eof:crash]]"])
 async def test_eof_without_terminal_event_is_incomplete(
-    dify: DifyClient, dify_emulator: RunningEmulator
+    dify: DifyClient, dify_emulator: RunningEmulator, word: str
 ) -> None:
-    stream = dify.stream_chat(dify_emulator.app("chat"), ChatRequest(query="[[eof]]", user=_user()))
-    with pytest.raises(DifyStreamIncompleteError):
-        await _collect(stream)
+    stream = dify.stream_chat(dify_emulator.app("chat"), ChatRequest(query=word, user=_user()))
+    seen: list[DifyEvent] = []
+    with pytest.raises(DifyStreamIncompleteError) as failure:
+        async with stream:
+            async for event in stream:
+                seen.append(event)
+    assert len(seen) == 4
+    lost = "connection lost" in failure.value.message
+    assert lost == (word == "[[eof:crash]]")
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,10 @@ PROVIDER_ERROR = "[openai_api_compatible] Error: Response ended prematurely"
 STALL_LIMIT = 3600.0
 
 
+class EmulatedCrash(RuntimeError):
+    """Raised inside a stream to cut the connection the way a crashed Dify worker does."""
+
+
 @dataclass
 class Stats:
     """Counters the control API reports (``GET /_emulator/stats``)."""
@@ -199,6 +203,8 @@ class Generation:
         if self.script.midstream_error:
             return "error"
         if self.script.eof:
+            if self.script.crash:  # the connection drops without the last chunk
+                raise EmulatedCrash("[[eof:crash]]: the pipeline died after the headers")
             return "eof"
         return None
 

@@ -93,6 +93,7 @@ class Script:
     stall: bool = False
     midstream_error: bool = False
     eof: bool = False
+    crash: bool = False
     error_code: str | None = None
     html_status: int | None = None
     cite: bool = False
@@ -155,6 +156,7 @@ def _knobs(script: Script, words: dict[str, str]) -> Script:
         changes["midstream_error"] = True
     if "eof" in words:
         changes["eof"] = True
+        changes["crash"] = words["eof"] == "crash"
     if "error" in words:
         changes["error_code"] = words["error"] or "internal_server_error"
     if "html" in words:
