@@ -94,3 +94,16 @@ def test_web_fronts_the_healthy_services(compose: dict[str, Any]) -> None:
         assert web["depends_on"][name]["condition"] == "service_healthy"
     assert web["environment"]["RECHAT_GATEWAY_UPSTREAM"] == "chat-gateway:8002"
     assert web["ports"] == ["${RECHAT_HTTP_PORT:-8080}:8080"]
+
+
+def test_services_leave_migrations_to_the_one_shot_and_auth_has_its_key(
+    compose: dict[str, Any],
+) -> None:
+    for name in ("auth", "chat-gateway", "history"):
+        prefix = {"chat-gateway": "GATEWAY"}.get(name, name.upper())
+        assert compose["services"][name]["environment"][f"{prefix}_MIGRATE_ON_START"] == "false"
+    for name in ("auth", "migrate"):
+        service = compose["services"][name]
+        assert service["secrets"] == ["auth_signing_key"]
+        assert service["environment"]["AUTH_PRIVATE_KEY_FILE"] == "/run/secrets/auth_signing_key"
+    assert "auth_signing_key" in compose["secrets"]

@@ -107,3 +107,17 @@ def test_kustomization_lists_every_manifest_but_the_examples_and_the_job() -> No
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
     separate = {"secret.example.yaml", "migrate-job.yaml"}
     assert set(kustomization["resources"]) == {p.name for p in MANIFESTS} - separate
+
+
+def test_only_auth_and_the_migration_job_mount_the_signing_key() -> None:
+    resources = all_resources()
+    mounting = set()
+    for (kind, name), resource in resources.items():
+        if kind not in ("Deployment", "Job"):
+            continue
+        volumes = resource["spec"]["template"]["spec"].get("volumes", [])
+        if any(v.get("secret", {}).get("secretName") == "rechat-auth-key" for v in volumes):
+            mounting.add(name)
+    assert mounting == {"auth", "rechat-migrate"}
+    config = resources[("ConfigMap", "rechat-config")]["data"]
+    assert config["AUTH_MIGRATE_ON_START"] == "false"
