@@ -1,6 +1,6 @@
 // One user journey through the real stack (all services, MariaDB/Redis/RabbitMQ, the Dify emulator).
 // Steps share state and run in order; each waits on a condition with a deadline, never on luck.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import {
   admin, answerText, changePassword, APP_NAME, BASE_URL, DIFY_KEY, DIFY_URL, lastAnswer, launch, member, openRowMenu, openSession,
@@ -18,6 +18,13 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await browser?.close()
+})
+// A failed step leaves a screenshot of both users' pages behind, to see what went wrong.
+afterEach(async ({ task }) => {
+  if (task.result?.state !== 'fail') return
+  const name = task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)
+  await shot(memberSession.page, `failed-${name}-member`).catch(() => undefined)
+  await shot(adminSession.page, `failed-${name}-admin`).catch(() => undefined)
 })
 
 describe('ReChat in a real browser', () => {

@@ -128,6 +128,8 @@ export async function answerText(page: Page): Promise<string> {
 export async function send(page: Page, text: string): Promise<void> {
   const input = page.getByTestId('chat-input').last()
   await input.fill(text)
+  // The send button enables once the app list has loaded.
+  await until(() => page.getByTestId('send-button').last().isEnabled(), 'send button enabled')
   await input.press('Enter')
 }
 
