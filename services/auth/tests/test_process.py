@@ -40,3 +40,4 @@ async def test_the_real_process_signs_up_and_verifies(
         assert me.status_code == 200
         metrics = await client.get("/metrics")
         assert "rechat_http_requests_total" in metrics.text
+        assert 'rechat_auth_logins_total{outcome="success"} 1.0' in metrics.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from rechat_auth.testing import PASSWORD, Account, MakeUser
@@ -97,3 +99,22 @@ async def test_logout_revokes_the_family_and_clears_the_cookie(
     # logging out without a session is harmless
     client.cookies.clear()
     assert (await client.post("/api/auth/logout")).status_code == 204
+
+
+async def test_two_refreshes_with_one_token_at_once_succeed_once(
+    client: httpx.AsyncClient, member: Account
+) -> None:
+    token = await sign_in(client, member)
+    client.cookies.clear()
+    cookie = {"Cookie": f"rechat_refresh={token}"}
+    results = await asyncio.gather(
+        client.post("/api/auth/refresh", headers=cookie),
+        client.post("/api/auth/refresh", headers=cookie),
+    )
+    statuses = sorted(result.status_code for result in results)
+    assert statuses == [200, 401]
+    winner = next(result for result in results if result.status_code == 200)
+    loser = next(result for result in results if result.status_code == 401)
+    assert loser.json()["error"] == "refresh_token_reused"
+    # the second presentation counts as a replay: the winner's successor is revoked too
+    assert (await refresh(client, winner.cookies["rechat_refresh"])).status_code == 401

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from rechat_auth.dependencies import UnitOfWork
+from rechat_auth.metrics import LOGINS, REFRESHES
 from rechat_auth.models import RefreshToken, User, new_id
 from rechat_auth.runtime import AuthRuntime
 from rechat_auth.sessions.repository import RefreshTokenRepository
@@ -16,7 +18,9 @@ from rechat_auth.users.repository import UserRepository
 from rechat_auth.users.schemas import User as UserSchema
 from rechat_auth.users.schemas import normalize_email
 from rechat_shared.db import unit_of_work, utcnow
-from rechat_shared.errors import Forbidden, Unauthorized
+from rechat_shared.errors import Forbidden, TooManyRequests, Unauthorized
+
+logger = logging.getLogger(__name__)
 
 
 def hash_refresh_token(token: str) -> str:
@@ -76,17 +80,27 @@ class SessionService:
             email = normalize_email(email)
         except ValueError:
             email = email.strip().lower()  # cannot exist; still throttled and still slow
-        await self.runtime.throttle.attempt(email, client_ip)
+        try:
+            await self.runtime.throttle.attempt(email, client_ip)
+        except TooManyRequests:
+            LOGINS.labels("throttled").inc()
+            logger.warning("login throttled", extra={"client_ip": client_ip})
+            raise
         passwords = self.runtime.passwords
         user = await self.users.get_by_email(email)
         if user is None:
             await passwords.verify_decoy(password)
+            LOGINS.labels("invalid_credentials").inc()
             raise invalid_credentials()
         if not await passwords.verify(user.password_hash, password):
+            LOGINS.labels("invalid_credentials").inc()
+            logger.info("login with a wrong password", extra={"user_id": user.id})
             raise invalid_credentials()
         if not user.active:
+            LOGINS.labels("account_disabled").inc()
             raise account_disabled()
         await self.runtime.throttle.succeeded(email, client_ip)
+        LOGINS.labels("success").inc()
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = await passwords.hash(password)
         user.last_login_at = utcnow()
@@ -98,8 +112,14 @@ class SessionService:
         token = await self.tokens.get_by_hash(hash_refresh_token(raw)) if raw else None
         now = utcnow()
         if token is None or token.revoked_at is not None or token.expires_at <= now:
+            REFRESHES.labels("invalid").inc()
             raise invalid_refresh_token()
         if token.used_at is not None or not await self.tokens.claim(token.id, now):
+            REFRESHES.labels("reused").inc()
+            logger.warning(
+                "refresh token reused; its family is revoked",
+                extra={"user_id": token.user_id, "family_id": token.family_id},
+            )
             await self._revoke_leaked_family(token)
             raise Unauthorized(
                 "This session was revoked because its refresh token was reused",
@@ -110,6 +130,7 @@ class SessionService:
             raise invalid_refresh_token()
         if not user.active:
             raise account_disabled()
+        REFRESHES.labels("rotated").inc()
         return await self.open(user, family_id=token.family_id)
 
     async def _revoke_leaked_family(self, token: RefreshToken) -> None:

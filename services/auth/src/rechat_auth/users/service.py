@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +18,8 @@ from rechat_shared.db import utcnow
 from rechat_shared.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from rechat_shared.events import UserChanged
 from rechat_shared.security import Principal, Role
+
+logger = logging.getLogger(__name__)
 
 
 async def announce_change(
@@ -40,6 +43,10 @@ async def announce_change(
         change=change,
         role=None if change == "deleted" else user.role,
         active=None if change == "deleted" else user.active,
+    )
+    logger.info(
+        "account changed",
+        extra={"user_id": user.id, "change": change, "role": event.role, "active": event.active},
     )
     if revoke:
         await runtime.user_state.revoke_tokens(event.user_id)
