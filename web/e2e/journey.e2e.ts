@@ -210,6 +210,8 @@ describe('ReChat in a real browser', () => {
     await page.getByTestId('user-menu-button').first().click()
     await page.getByRole('menuitem', { name: 'Sign Out' }).click()
     await page.waitForURL((url) => url.pathname.startsWith('/auth'))
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor()
+    await shot(page, 'auth-light')
     await signIn(page, member)
     await page.getByTestId('pinned-section').getByText('Release notes chat').click()
     await page.getByTestId('assistant-message').first().waitFor()
@@ -280,7 +282,14 @@ describe('ReChat in a real browser', () => {
     await setTheme(page, 'light')
   })
 
-  it('admin screens in dark mode', async () => {
+  it('admin and sign-in screens in dark mode', async () => {
+    const guest = await openSession(browser, { colorScheme: 'dark' })
+    await guest.page.goto('/auth')
+    await guest.page.getByRole('button', { name: 'Sign in', exact: true }).waitFor()
+    expect(await guest.page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(true)
+    await shot(guest.page, 'auth-dark')
+    await guest.context.close()
+
     const { page } = adminSession
     await setTheme(page, 'dark')
     await page.goto('/admin/users')

@@ -1,5 +1,5 @@
 // Browser helpers for the end-to-end tests: Debian's Chromium through playwright-core, polling with deadlines.
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 
@@ -38,6 +38,7 @@ export const APP_NAME = `Emulator ${RUN}`
 if (!BASE_URL) throw new Error('Set RECHAT_E2E_URL to the base URL of a running ReChat stack (e.g. http://127.0.0.1:8080).')
 
 export async function launch(): Promise<Browser> {
+  rmSync(ARTIFACTS, { recursive: true, force: true }) // screenshots of this run only
   mkdirSync(ARTIFACTS, { recursive: true })
   return chromium.launch({
     executablePath: process.env.RECHAT_E2E_CHROMIUM ?? '/usr/bin/chromium',
