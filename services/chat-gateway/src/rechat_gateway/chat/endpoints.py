@@ -25,6 +25,7 @@ EVENT_STREAM: dict[int | str, dict[str, Any]] = {
     "/messages",
     response_class=EventStreamResponse,
     responses=EVENT_STREAM,
+    status_code=status.HTTP_200_OK,
     dependencies=[Depends(check_body_size)],
 )
 async def send_message(
@@ -35,7 +36,10 @@ async def send_message(
 
 
 @router.get(
-    "/messages/{message_id}/stream", response_class=EventStreamResponse, responses=EVENT_STREAM
+    "/messages/{message_id}/stream",
+    response_class=EventStreamResponse,
+    responses=EVENT_STREAM,
+    status_code=status.HTTP_200_OK,
 )
 async def resume_stream(
     principal: ActiveUser,
@@ -74,6 +78,7 @@ async def rate_message(
     "/messages/{message_id}/regenerate",
     response_class=EventStreamResponse,
     responses=EVENT_STREAM,
+    status_code=status.HTTP_200_OK,
 )
 async def regenerate_message(
     principal: ActiveUser, message_id: str, service: ChatServiceDep
