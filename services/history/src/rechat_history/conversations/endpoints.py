@@ -17,11 +17,14 @@ from rechat_history.conversations.schemas import (
     DeleteAllConversations,
     ExportFormat,
 )
+from rechat_history.openapi import errors
 from rechat_history.pagination import MAX_CURSOR_LENGTH, Page
 from rechat_shared.db import SessionDep
 from rechat_shared.security import ActiveUser
 
-router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+router = APIRouter(
+    prefix="/api/conversations", tags=["conversations"], responses=errors(400, 401, 403, 404)
+)
 
 JSON_FILE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {}}, "description": "A JSON file"}

@@ -9,9 +9,15 @@ from fastapi import APIRouter, Path
 from rechat_history.internal import service
 from rechat_history.internal.dependencies import ServiceCaller
 from rechat_history.internal.schemas import ConversationOwner
+from rechat_history.openapi import errors
 from rechat_shared.db import SessionDep
 
-router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[ServiceCaller])
+router = APIRouter(
+    prefix="/internal",
+    tags=["internal"],
+    dependencies=[ServiceCaller],
+    responses=errors(401, 404),
+)
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOwner)
