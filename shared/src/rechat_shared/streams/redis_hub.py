@@ -13,9 +13,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.exceptions import RedisError
 
 from rechat_shared.events import StreamEvent, StreamEventName
+from rechat_shared.streams.autopipeline import AutoPipeline, pack_command, script_sha
 from rechat_shared.streams.base import (
     DEFAULT_CANCEL_TTL_SECONDS,
     DEFAULT_LOG_MAXLEN,
@@ -23,7 +23,7 @@ from rechat_shared.streams.base import (
     StreamStatus,
 )
 from rechat_shared.streams.cancel import CancelWatch
-from rechat_shared.streams.pubsub import Listener, PubSubMux, StreamUnavailable
+from rechat_shared.streams.pubsub import Listener, PubSubMux
 from rechat_shared.streams.subscription import RESYNC, LogSubscription
 from rechat_shared.streams.wire import decode_live, dump_data, event_from_entry
 
@@ -68,7 +68,9 @@ class RedisStreamHub:
             protocol=2,  # the pub/sub reader parses RESP2 replies (RESP3 sends pushes)
         )
         self._client = Redis.from_pool(pool)
-        self._append = self._client.register_script(_APPEND)
+        self._pipeline = AutoPipeline(self._client, scripts=(_APPEND,))
+        self._append_head = (b"EVALSHA", script_sha(_APPEND), b"3")
+        self._append_tail = (b"%d" % log_ttl, b"%d" % log_maxlen)
         self._mux = PubSubMux(self._client)
         self._open: set[LogSubscription] = set()
 
@@ -83,19 +85,24 @@ class RedisStreamHub:
     ) -> StreamEvent:
         data = data or {}
         channel = self.channel(message_id)
-        try:
-            seq = await self._append(
-                keys=[f"{channel}:seq", f"{channel}:log", channel],
-                args=[event, dump_data(data), self.log_ttl, self.log_maxlen],
-            )
-        except RedisError as exc:
-            raise StreamUnavailable(f"Could not append to the stream: {exc!r}") from exc
+        key = channel.encode()
+        command = pack_command(
+            *self._append_head,
+            key + b":seq",
+            key + b":log",
+            key,
+            event.encode(),
+            dump_data(data).encode(),
+            *self._append_tail,
+        )
+        seq = await self._pipeline.execute(command)
         return StreamEvent.model_construct(seq=int(seq), event=event, data=data)
 
     async def _read_log(self, message_id: str, after: int) -> list[StreamEvent]:
-        entries = await self._client.xrange(f"{self.channel(message_id)}:log", min=f"{after + 1}")
-        if not entries:
-            return []
+        log = f"{self.channel(message_id)}:log".encode()
+        entries = await self._pipeline.execute(
+            pack_command(b"XRANGE", log, b"%d" % (after + 1), b"+")
+        )
         return [event_from_entry(entry_id, fields) for entry_id, fields in entries]
 
     @asynccontextmanager
@@ -155,4 +162,5 @@ class RedisStreamHub:
         for subscription in list(self._open):
             subscription.close()
         await self._mux.close()
+        await self._pipeline.close()
         await self._client.aclose()
