@@ -80,8 +80,15 @@ class EventBus(Protocol):
     (`REQUESTS_QUEUE`, `FEEDBACK_QUEUE`, `HISTORY_QUEUE`); the deployment prefix is added inside.
     """
 
+    @property
+    def connected(self) -> bool:
+        """Whether the broker connection is up right now (readiness checks)."""
+        ...
+
     async def connect(self) -> None:
-        """Connect and declare the whole topology (idempotent); raises `BusUnavailable`."""
+        """Connect and declare the whole topology (idempotent); raises `BusUnavailable`.
+        Once connected, the connection comes back by itself after a broker restart, and
+        consumers resume."""
         ...
 
     async def publish(self, event: BusEvent) -> None:

@@ -126,6 +126,10 @@ class MemoryBus:
         self._consumers: list[_MemoryConsumer] = []
         self._closed = False
 
+    @property
+    def connected(self) -> bool:
+        return not self._closed
+
     async def connect(self) -> None:
         self._closed = False
 

@@ -135,13 +135,16 @@ class RabbitBus:
         if self._connection is None:
             raise BusUnavailable("connect() the bus before consuming")
         spec = queue_spec(queue)
-        channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=prefetch)
-        amqp_queue = await channel.declare_queue(
-            self.topology.name(spec.name),
-            durable=True,
-            arguments=_table(self.topology.queue_arguments(spec)),
-        )
+        try:
+            channel = await self._connection.channel()
+            await channel.set_qos(prefetch_count=prefetch)
+            amqp_queue = await channel.declare_queue(
+                self.topology.name(spec.name),
+                durable=True,
+                arguments=_table(self.topology.queue_arguments(spec)),
+            )
+        except (OSError, RuntimeError, aio_pika.exceptions.AMQPError) as exc:
+            raise BusUnavailable(f"Could not start consuming {queue}: {exc!r}") from exc
         consumer = _RabbitConsumer(self.topology, channel, amqp_queue)
         self._consumers.append(consumer)
         return consumer
@@ -186,7 +189,11 @@ class _RabbitConsumer:
         self._tag: str | None = None
 
     async def start(self) -> None:
-        self._tag = await self.queue.consume(self._receive)
+        try:
+            self._tag = await self.queue.consume(self._receive)
+        except (OSError, RuntimeError, aio_pika.exceptions.AMQPError) as exc:
+            await self.stop(0)
+            raise BusUnavailable(f"Could not start consuming {self.queue.name}: {exc!r}") from exc
 
     async def _receive(self, message: AbstractIncomingMessage) -> None:
         self.inbox.put_nowait(message)

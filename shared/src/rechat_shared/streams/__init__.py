@@ -20,6 +20,7 @@ from rechat_shared.streams.base import (
     StreamHub,
     StreamStatus,
     StreamSubscription,
+    StreamUnavailable,
 )
 from rechat_shared.streams.memory import MemoryStreamHub
 
@@ -29,6 +30,7 @@ __all__ = [
     "StreamHub",
     "StreamStatus",
     "StreamSubscription",
+    "StreamUnavailable",
     "create_stream_hub",
 ]
 

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
-from rechat_shared.streams.pubsub import StreamUnavailable
+from rechat_shared.streams.base import StreamUnavailable
 
 _MAX_BATCH = 1000
 _Pending = tuple[bytes, asyncio.Future[Any]]

@@ -12,11 +12,18 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from rechat_shared.errors import ServiceUnavailable
 from rechat_shared.events import StreamEvent, StreamEventName
 
 DEFAULT_LOG_TTL_SECONDS = 3600
 DEFAULT_LOG_MAXLEN = 10_000
 DEFAULT_CANCEL_TTL_SECONDS = 600
+
+
+class StreamUnavailable(ServiceUnavailable):
+    """Redis is unreachable or refused a command: streams cannot be written or followed (503)."""
+
+    code = "stream_unavailable"
 
 
 @dataclass(frozen=True, slots=True)

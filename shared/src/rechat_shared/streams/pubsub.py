@@ -21,19 +21,13 @@ from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from rechat_shared.errors import ServiceUnavailable
+from rechat_shared.streams.base import StreamUnavailable
 
 logger = logging.getLogger(__name__)
 
-SUBSCRIBE_TIMEOUT = 5.0
+SUBSCRIBE_TIMEOUT = 3.0
 RECONNECT_DELAY = 0.5
 _CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
-
-
-class StreamUnavailable(ServiceUnavailable):
-    """Redis is unreachable, so live streams cannot be followed (HTTP 503)."""
-
-    code = "stream_unavailable"
 
 
 @dataclass(eq=False, slots=True)
