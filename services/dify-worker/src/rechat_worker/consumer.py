@@ -39,12 +39,14 @@ class RequestConsumer:
             generation = Generation(self.context, request)
             async with hub.watch_cancel(request.message_id) as stop:
                 outcome = await generation.run(stop)
+            # free the conversation before `done`: a client may send its next turn the moment
+            # it sees the end of this one
+            await self.context.release_conversation(request.conversation_id, request.message_id)
             await self._end_stream(generation, outcome)
             await self.context.bus.publish(completion_event(request, outcome, generation.timings()))
         finally:
             metrics.ACTIVE.dec()
         metrics.GENERATIONS.labels(outcome.status, request.dify.mode).inc()
-        await self.context.release_conversation(request.conversation_id, request.message_id)
         if outcome.status == "done" and request.new_conversation:
             await self._title(request, outcome)
 

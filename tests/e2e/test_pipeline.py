@@ -1,0 +1,713 @@
+"""The streaming pipeline as real processes: auth, history, chat-gateway and two dify-workers on
+real MariaDB, Redis and RabbitMQ, with the Dify emulator standing in for Dify.
+
+Shows: tokens in order reaching history, resume and late attach without loss or repeats, stop,
+Dify failures and the stall watchdog, load sharing, a worker SIGKILLed mid-stream, the broker
+going away and coming back, isolation between users, and schemathesis finding no 5xx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+import schemathesis
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
+
+from rechat_shared.testing.emulator import RunningEmulator
+from rechat_shared.testing.infra import delete_rabbit_names, delete_redis_prefix
+from rechat_shared.testing.processes import ServiceProcess
+
+pytestmark = pytest.mark.slow
+
+StartProcess = Callable[..., ServiceProcess]
+
+
+# -- SSE -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Sse:
+    seq: int | None
+    event: str
+    data: dict[str, Any]
+
+
+async def iter_sse(response: httpx.Response) -> AsyncIterator[Sse]:
+    """Events of a `text/event-stream` response (comments skipped)."""
+    seq: int | None = None
+    name, data = "message", ""
+    async for line in response.aiter_lines():
+        if line == "":
+            if data:
+                yield Sse(seq, name, json.loads(data))
+            seq, name, data = None, "message", ""
+        elif line.startswith("id:"):
+            seq = int(line[3:].strip())
+        elif line.startswith("event:"):
+            name = line[6:].strip()
+        elif line.startswith("data:"):
+            data += line[5:].strip()
+
+
+@dataclass
+class Stream:
+    status: int
+    events: list[Sse] = field(default_factory=list)
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The answer as a client builds it: deltas, `replace` and `restart` applied."""
+        answer = ""
+        for event in self.events:
+            if event.event == "delta":
+                answer += event.data["text"]
+            elif event.event == "replace":
+                answer = event.data["text"]
+            elif event.event == "restart":
+                answer = ""
+        return answer
+
+    @property
+    def last(self) -> Sse:
+        return self.events[-1]
+
+    @property
+    def start(self) -> dict[str, Any]:
+        assert self.events[0].event == "start"
+        return self.events[0].data
+
+
+async def open_stream(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    json_body: dict[str, Any] | None = None,
+    stop_when: Callable[[list[Sse]], bool] | None = None,
+    timeout: float = 20.0,
+) -> Stream:
+    """Read a stream until its terminal event (or until `stop_when` says so, then hang up)."""
+    async with (
+        asyncio.timeout(timeout),
+        client.stream(method, url, headers=headers, json=json_body) as response,
+    ):
+        result = Stream(response.status_code, headers=dict(response.headers))
+        if response.status_code != 200:
+            await response.aread()
+            result.body = response.json()
+            return result
+        async for event in iter_sse(response):
+            result.events.append(event)
+            if event.event in ("done", "error"):
+                break
+            if stop_when is not None and stop_when(result.events):
+                break
+    return result
+
+
+def deltas(events: list[Sse]) -> int:
+    return sum(1 for event in events if event.event == "delta")
+
+
+async def poll(check: Callable[[], Awaitable[Any]], *, timeout: float = 10.0) -> Any:
+    """Call `check` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.1)
+
+
+async def metric(process: ServiceProcess, name: str) -> float:
+    """Sum of a Prometheus metric's samples on a worker's /metrics."""
+    async with httpx.AsyncClient() as client:
+        response = await client.get(process.url + "/metrics", timeout=5)
+    total = 0.0
+    for line in response.text.splitlines():
+        if line.startswith(name) and not line.startswith("#"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+# -- what stands in for auth and for a broker we can unplug ----------------------------------------
+
+
+class TokenIssuer:
+    """Signs access tokens like auth does and serves the public key as auth's JWKS."""
+
+    def __init__(self) -> None:
+        self._key = Ed25519PrivateKey.generate()
+        public = jwt.algorithms.OKPAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
+        document = json.dumps({"keys": [{**public, "kid": "pipe", "use": "sig", "alg": "EdDSA"}]})
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(document.encode())
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/jwks.json"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def headers(self, user_id: str, role: str = "user") -> dict[str, str]:
+        now = int(time.time())
+        claims = {
+            "sub": user_id,
+            "role": role,
+            "iss": "rechat-auth",
+            "aud": "rechat",
+            "iat": now,
+            "nbf": now,
+            "exp": now + 1800,
+            "jti": uuid.uuid4().hex,
+        }
+        token = jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": "pipe"})
+        return {"Authorization": f"Bearer {token}"}
+
+    def close(self) -> None:
+        self._server.shutdown()
+
+
+class TcpProxy:
+    """A TCP relay to RabbitMQ on its own thread and event loop; `cut` makes the broker vanish
+    for everyone connected through it, `restore` brings it back on the same port."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        threading.Thread(target=self._loop.run_forever, daemon=True).start()
+
+    def _call(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)
+
+    def restore(self) -> None:
+        self._call(self._listen())
+
+    def cut(self) -> None:
+        self._call(self._cut())
+
+    def close(self) -> None:
+        self.cut()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+    async def _listen(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for writer in list(self._writers):
+            writer.close()
+        self._writers.clear()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.close()
+            return
+        self._writers.update({writer, up_writer})
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+@contextlib.contextmanager
+def stand_ins() -> Iterator[tuple[TokenIssuer, TcpProxy]]:
+    issuer, proxy = TokenIssuer(), TcpProxy(5672)
+    proxy.restore()
+    try:
+        yield issuer, proxy
+    finally:
+        proxy.close()
+        issuer.close()
+
+
+# -- the stack -------------------------------------------------------------------------------------
+
+
+@dataclass
+class User:
+    id: str
+    headers: dict[str, str]
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    history: ServiceProcess
+    gateway: ServiceProcess
+    workers: list[ServiceProcess]
+    admin: User
+    app_id: str
+    start: StartProcess
+    client: httpx.AsyncClient
+    issuer: TokenIssuer
+    broker: TcpProxy
+
+    async def user(self, role: str = "user") -> User:
+        user_id = str(uuid.uuid4())
+        return User(user_id, self.issuer.headers(user_id, role))
+
+    async def send(
+        self,
+        user: User,
+        query: str,
+        *,
+        stop_when: Callable[[list[Sse]], bool] | None = None,
+        **extra: Any,
+    ) -> Stream:
+        body = {"app_id": self.app_id, "query": query, **extra}
+        return await open_stream(
+            self.client,
+            "POST",
+            "/api/chat/messages",
+            headers=user.headers,
+            json_body=body,
+            stop_when=stop_when,
+        )
+
+    async def stored(self, user: User, conversation_id: str, message_id: str) -> dict[str, Any]:
+        """The answer as history has it once it is final."""
+
+        async def final() -> dict[str, Any] | None:
+            response = await self.client.get(
+                f"{self.history.url}/api/conversations/{conversation_id}/messages",
+                params={"limit": 100},
+                headers=user.headers,
+            )
+            if response.status_code != 200:
+                return None
+            for message in response.json()["items"]:
+                if message["id"] == message_id and message["status"] != "pending":
+                    found: dict[str, Any] = message
+                    return found
+            return None
+
+        stored: dict[str, Any] = await poll(final)
+        return stored
+
+
+def _env(
+    mariadb_url: str, prefix: str, redis_prefix: str, tmp: Path, emulator: RunningEmulator
+) -> dict[str, str]:
+    return {
+        "RECHAT_SECRET_KEY": "pipeline-secret-pipeline-secret-pipeline",
+        "RECHAT_DATA_DIR": str(tmp),
+        "DATABASE_URL": mariadb_url,
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "REDIS_PREFIX": redis_prefix,
+        "RABBITMQ_PREFIX": prefix,
+        "LOG_FORMAT": "text",
+        "LOG_LEVEL": "WARNING",
+        "GATEWAY_RATE_LIMIT_COUNT": "12",
+        "GATEWAY_KEEPALIVE_SECONDS": "1",
+        "WORKER_DIFY_STALL_SECONDS": "2",
+        "WORKER_CONCURRENCY": "16",
+        "WORKER_SHUTDOWN_GRACE_SECONDS": "2",
+    }
+
+
+def _process(env: dict[str, str], log_dir: Path, module: str, name: str) -> ServiceProcess:
+    ready = "/readyz" if module in ("rechat_worker", "rechat_gateway") else "/healthz"
+    return ServiceProcess(
+        module=module,
+        env={**os.environ, **env},
+        log_path=log_dir / f"{name}.log",
+        ready_path=ready,
+        startup_timeout=60,
+    )
+
+
+async def start_all(processes: list[ServiceProcess]) -> None:
+    """Start processes side by side (each waits for its own readiness in a thread)."""
+    await asyncio.gather(*(asyncio.to_thread(process.start) for process in processes))
+
+
+@pytest.fixture(scope="module")
+async def stack(
+    mariadb_url: str,
+    run_id: str,
+    dify_emulator: RunningEmulator,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Stack]:
+    prefix = f"t{run_id}.pipe."
+    redis_prefix = f"rechat-test:{run_id}:pipe:"
+    tmp = tmp_path_factory.mktemp("pipe")
+    with stand_ins() as (issuer, broker):
+        env = _env(mariadb_url, prefix, redis_prefix, tmp, dify_emulator)
+        env["AUTH_JWKS_URL"] = issuer.url
+        env["RABBITMQ_URL"] = f"amqp://guest:guest@127.0.0.1:{broker.port}/"
+        names = ["history", "gateway", "worker0", "worker1"]
+        modules = ["rechat_history", "rechat_gateway", "rechat_worker", "rechat_worker"]
+        processes = [_process(env, tmp, m, n) for m, n in zip(modules, names, strict=True)]
+        history, gateway, *workers = processes
+        env["HISTORY_INTERNAL_URL"] = history.url
+        for process in processes:
+            process.env.update(env)
+        started: list[ServiceProcess] = []
+
+        def start(module: str, *, env: dict[str, str], name: str) -> ServiceProcess:
+            process = _process(env, tmp, module, name)
+            started.append(process)
+            process.start()
+            return process
+
+        try:
+            await start_all(processes)
+            async with httpx.AsyncClient(base_url=gateway.url, timeout=20) as client:
+                admin = User(str(uuid.uuid4()), {})
+                admin.headers = issuer.headers(admin.id, "admin")
+                app_id = await _register_app(client, admin, dify_emulator)
+                yield Stack(
+                    env, history, gateway, workers, admin, app_id, start, client, issuer, broker
+                )
+        finally:
+            for process in (*started, *workers, gateway, history):
+                process.stop()
+            await delete_rabbit_names("amqp://guest:guest@127.0.0.1:5672/", prefix)
+            await delete_redis_prefix("redis://127.0.0.1:6379/0", redis_prefix)
+
+
+async def _register_app(client: httpx.AsyncClient, admin: User, emulator: RunningEmulator) -> str:
+    app = await client.post(
+        "/api/admin/apps",
+        json={
+            "name": "Emulator chat",
+            "base_url": emulator.base_url,
+            "api_key": emulator.keys["chat"],
+            "mode": "chat",
+        },
+        headers=admin.headers,
+    )
+    assert app.status_code == 201, app.text
+    return str(app.json()["id"])
+
+
+# -- the happy path ----------------------------------------------------------------------------
+
+
+async def test_tokens_arrive_in_order_and_the_same_answer_reaches_history(stack: Stack) -> None:
+    user = await stack.user()
+    stream = await stack.send(user, "[[tokens:60]] hello")
+    assert stream.status == 200
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    assert stream.headers["x-accel-buffering"] == "no"
+    start = stream.start
+    assert set(start) >= {"conversation_id", "message_id", "user_message_id"}
+    assert [event.seq for event in stream.events] == list(range(len(stream.events)))
+    assert stream.last.event == "done"
+    assert stream.last.data["status"] == "done"
+    assert stream.last.data["usage"]["total_tokens"] > 0
+    expected = "".join(f"t{index} " for index in range(60))
+    assert stream.text == expected
+    stored = await stack.stored(user, start["conversation_id"], start["message_id"])
+    assert stored["status"] == "done"
+    assert stored["content"] == expected
+
+    async def titled() -> bool:
+        response = await stack.client.get(
+            f"{stack.history.url}/api/conversations/{start['conversation_id']}",
+            headers=user.headers,
+        )
+        return response.status_code == 200 and bool(response.json()["title"])
+
+    await poll(titled)
+
+    follow_up = await stack.send(
+        user, "[[tokens:3]] again", conversation_id=start["conversation_id"]
+    )
+    assert follow_up.last.event == "done"
+    assert follow_up.start["conversation_id"] == start["conversation_id"]
+
+
+async def test_resume_and_late_attach_lose_and_repeat_nothing(stack: Stack) -> None:
+    user = await stack.user()
+    first = await stack.send(
+        user, "[[tokens:40]][[tps:40]]", stop_when=lambda events: deltas(events) >= 5
+    )
+    message_id = first.start["message_id"]
+    last_seq = first.last.seq
+    assert last_seq is not None
+    resumed = await open_stream(
+        stack.client,
+        "GET",
+        f"/api/chat/messages/{message_id}/stream",
+        headers={**user.headers, "Last-Event-ID": str(last_seq)},
+    )
+    assert resumed.events[0].seq == last_seq + 1
+    seqs = [event.seq for event in first.events + resumed.events]
+    assert seqs == list(range(len(seqs)))
+    expected = "".join(f"t{index} " for index in range(40))
+    assert first.text + resumed.text == expected
+    assert resumed.last.event == "done"
+
+    late = await open_stream(
+        stack.client, "GET", f"/api/chat/messages/{message_id}/stream", headers=user.headers
+    )
+    assert late.start["message_id"] == message_id
+    assert [event.seq for event in late.events] == list(range(len(late.events)))
+    assert late.text == expected
+
+
+async def test_stop_mid_stream_keeps_the_partial_answer(stack: Stack) -> None:
+    user = await stack.user()
+    stream = await stack.send(user, "[[slow]]", stop_when=lambda events: deltas(events) >= 3)
+    start = stream.start
+    stopped = await stack.client.post(
+        f"/api/chat/messages/{start['message_id']}/stop", headers=user.headers
+    )
+    assert stopped.status_code == 202
+    assert stopped.json() == {"status": "stopping"}
+    rest = await open_stream(
+        stack.client,
+        "GET",
+        f"/api/chat/messages/{start['message_id']}/stream",
+        headers={**user.headers, "Last-Event-ID": str(stream.last.seq)},
+    )
+    assert rest.last.event == "done"
+    assert rest.last.data["status"] == "stopped"
+    partial = stream.text + rest.text
+    assert 3 <= len(partial.split()) < 50
+    stored = await stack.stored(user, start["conversation_id"], start["message_id"])
+    assert stored["status"] == "stopped"
+    assert stored["content"] == partial
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("[[error:provider_quota_exceeded]]", "provider_quota_exceeded"),
+        ("[[midstream-error]]", "dify_"),
+        ("[[stall]]", "dify_stalled"),
+    ],
+)
+async def test_dify_failures_reach_the_client_and_history(
+    stack: Stack, query: str, code: str
+) -> None:
+    user = await stack.user()
+    started = time.monotonic()
+    stream = await stack.send(user, query)
+    assert stream.last.event == "error"
+    assert code in stream.last.data["code"]
+    assert stream.last.data["message"]
+    assert time.monotonic() - started < 8
+    start = stream.start
+    stored = await stack.stored(user, start["conversation_id"], start["message_id"])
+    assert stored["status"] == "failed"
+    assert stored["error"]["code"] == stream.last.data["code"]
+
+
+async def test_two_workers_share_the_load(stack: Stack) -> None:
+    users = [await stack.user() for _ in range(3)]
+    before = [await metric(worker, "rechat_worker_generations_total") for worker in stack.workers]
+    streams = await asyncio.gather(
+        *(stack.send(users[index % 3], "[[tokens:20]][[tps:100]]") for index in range(12))
+    )
+    assert all(stream.last.event == "done" for stream in streams)
+    after = [await metric(worker, "rechat_worker_generations_total") for worker in stack.workers]
+    served = [late - early for early, late in zip(before, after, strict=True)]
+    assert sum(served) == 12
+    assert all(count > 0 for count in served), served
+
+
+async def test_a_worker_killed_mid_stream_is_replaced_by_another(stack: Stack) -> None:
+    user = await stack.user()
+    stream = await stack.send(
+        user, "[[tokens:60]][[tps:20]]", stop_when=lambda events: deltas(events) >= 3
+    )
+    busy = [w for w in stack.workers if await metric(w, "rechat_worker_active_generations") > 0]
+    assert len(busy) == 1
+    killed_at = time.monotonic()
+    busy[0].kill()
+    start = stream.start
+    rest = await open_stream(
+        stack.client,
+        "GET",
+        f"/api/chat/messages/{start['message_id']}/stream",
+        headers={**user.headers, "Last-Event-ID": str(stream.last.seq)},
+    )
+    assert time.monotonic() - killed_at < 10
+    names = [event.event for event in rest.events]
+    assert "restart" in names
+    assert rest.last.event == "done"
+    expected = "".join(f"t{index} " for index in range(60))
+    whole = Stream(200, stream.events + rest.events)
+    assert whole.text == expected
+    stored = await stack.stored(user, start["conversation_id"], start["message_id"])
+    assert stored["status"] == "done"
+    assert stored["content"] == expected
+    page = await stack.client.get(
+        f"{stack.history.url}/api/conversations/{start['conversation_id']}/messages",
+        headers=user.headers,
+    )
+    answers = [m for m in page.json()["items"] if m["role"] == "assistant"]
+    assert len(answers) == 1
+
+
+# -- isolation and limits ----------------------------------------------------------------------
+
+
+async def test_other_users_cannot_touch_a_message(stack: Stack) -> None:
+    owner, other = await stack.user(), await stack.user()
+    stream = await stack.send(owner, "[[tokens:3]]")
+    message_id = stream.start["message_id"]
+    for method, path, body in [
+        ("GET", f"/api/chat/messages/{message_id}/stream", None),
+        ("POST", f"/api/chat/messages/{message_id}/stop", None),
+        ("POST", f"/api/chat/messages/{message_id}/feedback", {"rating": "like"}),
+        ("POST", f"/api/chat/messages/{message_id}/regenerate", None),
+    ]:
+        response = await stack.client.request(method, path, json=body, headers=other.headers)
+        assert response.status_code == 404, (path, response.text)
+    foreign = await stack.send(
+        other, "[[tokens:1]]", conversation_id=stream.start["conversation_id"]
+    )
+    assert foreign.status == 404
+    rated = await stack.client.post(
+        f"/api/chat/messages/{message_id}/feedback",
+        json={"rating": "like", "content": "good"},
+        headers=owner.headers,
+    )
+    assert rated.status_code == 204
+
+
+async def test_regenerate_asks_again_as_a_sibling(stack: Stack) -> None:
+    user = await stack.user()
+    first = await stack.send(user, "[[tokens:5]] question")
+    again = await open_stream(
+        stack.client,
+        "POST",
+        f"/api/chat/messages/{first.start['message_id']}/regenerate",
+        headers=user.headers,
+    )
+    assert again.last.event == "done"
+    assert again.start["conversation_id"] == first.start["conversation_id"]
+    assert again.start["regenerate_of"] == first.start["message_id"]
+    assert again.text == first.text
+    stored = await stack.stored(user, again.start["conversation_id"], again.start["message_id"])
+    assert stored["regenerate_of"] == first.start["message_id"]
+
+
+async def test_pending_busy_and_rate_limited_requests_are_refused(stack: Stack) -> None:
+    pending = await stack.user(role="pending")
+    refused = await stack.send(pending, "hi")
+    assert refused.status == 403
+
+    user = await stack.user()
+    running = await stack.send(user, "[[slow]]", stop_when=lambda events: deltas(events) >= 1)
+    busy = await stack.send(user, "[[tokens:1]]", conversation_id=running.start["conversation_id"])
+    assert busy.status == 409
+    assert busy.body is not None
+    assert busy.body["error"] == "conversation_busy"
+    await stack.client.post(
+        f"/api/chat/messages/{running.start['message_id']}/stop", headers=user.headers
+    )
+
+    statuses = []
+    for _ in range(13):
+        response = await stack.send(user, "[[tokens:1]]")
+        statuses.append(response.status)
+        if response.status == 429:
+            assert response.headers["retry-after"].isdigit()
+            break
+    assert statuses[-1] == 429
+    assert set(statuses[:-1]) == {200}
+
+
+# -- the broker goes away and comes back -----------------------------------------------------------
+
+
+async def test_broker_down_gives_503_and_everyone_reconnects(stack: Stack) -> None:
+    user = await stack.user()
+    stack.broker.cut()
+    try:
+        started = time.monotonic()
+        down = await stack.client.post(
+            "/api/chat/messages",
+            json={"app_id": stack.app_id, "query": "[[tokens:3]]"},
+            headers=user.headers,
+        )
+        assert down.status_code == 503
+        assert time.monotonic() - started < 3
+        assert down.json()["error"] == "bus_unavailable"
+    finally:
+        stack.broker.restore()
+
+    async def answered() -> bool:
+        stream = await stack.send(user, "[[tokens:3]]")
+        return stream.status == 200 and stream.last.event == "done"
+
+    await poll(answered, timeout=30)
+
+
+# -- schemathesis ----------------------------------------------------------------------------------
+
+
+async def test_openapi_fuzzing_finds_no_server_error(stack: Stack) -> None:
+    """schemathesis over every route of the gateway's OpenAPI (bounded): never a 5xx."""
+    schema = schemathesis.openapi.from_url(f"{stack.gateway.url}/openapi.json")
+
+    def fuzz_all() -> None:
+        for result in schema.get_all_operations():
+            assert isinstance(result, Ok), result
+            operation = result.ok()
+
+            @given(case=operation.as_strategy())
+            @settings(
+                max_examples=8,
+                deadline=None,
+                derandomize=True,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            def fuzz(case: schemathesis.Case[Any]) -> None:
+                case.call_and_validate(
+                    base_url=stack.gateway.url,
+                    headers=stack.admin.headers,
+                    checks=[not_a_server_error],
+                    timeout=15,
+                )
+
+            fuzz()
+
+    await asyncio.to_thread(fuzz_all)
