@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol
 
 import aio_pika
 import pytest
@@ -14,7 +15,9 @@ from rechat_shared.bus import EventBus, MemoryBus, create_bus
 from rechat_shared.bus.rabbit import RabbitBus
 from rechat_shared.testing.infra import delete_rabbit_names
 
-BusFactory = Callable[[], Awaitable[EventBus]]
+
+class BusFactory(Protocol):
+    def __call__(self, *, retry_delay: float = 0.01) -> Awaitable[EventBus]: ...
 
 
 @pytest.fixture(params=["rabbit", "memory"])
@@ -35,8 +38,8 @@ async def make_bus(bus_kind: str, bus_prefix: str, rabbitmq_url: str) -> AsyncIt
     opened: list[EventBus] = []
     url = rabbitmq_url if bus_kind == "rabbit" else f"memory://{bus_prefix}"
 
-    async def make() -> EventBus:
-        bus = create_bus(url, bus_prefix)
+    async def make(*, retry_delay: float = 0.01) -> EventBus:
+        bus = create_bus(url, bus_prefix, retry_delay=retry_delay)
         await bus.connect()
         opened.append(bus)
         return bus

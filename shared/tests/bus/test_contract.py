@@ -205,3 +205,20 @@ async def test_batches_are_acked_together_and_a_poison_one_is_isolated(
     await eventually(poison_parked)
     await bus.close(grace=5)
     assert await queue_depth(bus, HISTORY_QUEUE) == 0
+
+
+async def test_failed_messages_come_back_after_a_growing_pause(make_bus: BusFactory) -> None:
+    bus = await make_bus(retry_delay=0.05)
+    loop = asyncio.get_running_loop()
+    attempts: list[float] = []
+
+    async def flaky(delivery: Delivery) -> None:
+        attempts.append(loop.time())
+        if len(attempts) < 3:
+            raise RuntimeError("the database is restarting")
+
+    await bus.consume(FEEDBACK_QUEUE, flaky)
+    await bus.publish(feedback())
+    await eventually(lambda: len(attempts) == 3)
+    assert attempts[1] - attempts[0] >= 0.05
+    assert attempts[2] - attempts[1] >= 0.1

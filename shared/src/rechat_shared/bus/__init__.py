@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from rechat_shared.bus.base import (
     DEFAULT_DELIVERY_LIMIT,
+    DEFAULT_RETRY_DELAY,
     BatchHandler,
     BusUnavailable,
     Consumer,
@@ -49,11 +50,15 @@ __all__ = [
 
 
 def create_bus(
-    url: str, prefix: str = "", *, delivery_limit: int = DEFAULT_DELIVERY_LIMIT
+    url: str,
+    prefix: str = "",
+    *,
+    delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
+    retry_delay: float = DEFAULT_RETRY_DELAY,
 ) -> EventBus:
     """The bus for `url`: `memory://…` gives the in-process bus, `amqp://…` RabbitMQ."""
     if is_memory_url(url):
-        return MemoryBus(url, prefix, delivery_limit)
+        return MemoryBus(url, prefix, delivery_limit, retry_delay=retry_delay)
     from rechat_shared.bus.rabbit import RabbitBus
 
-    return RabbitBus(url, prefix, delivery_limit=delivery_limit)
+    return RabbitBus(url, prefix, delivery_limit=delivery_limit, retry_delay=retry_delay)

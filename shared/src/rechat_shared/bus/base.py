@@ -15,6 +15,8 @@ from rechat_shared.events import AnyBusEvent, BusEvent
 
 DEFAULT_DELIVERY_LIMIT = 3
 DEFAULT_PUBLISH_TIMEOUT = 2.5
+DEFAULT_RETRY_DELAY = 0.2
+"""Seconds before a failed message goes back, doubling per earlier failure (0.2, 0.4, 0.8)."""
 
 
 class BusUnavailable(ServiceUnavailable):
@@ -102,9 +104,9 @@ class EventBus(Protocol):
     async def consume(self, queue: str, handler: EventHandler, *, concurrency: int = 1) -> Consumer:
         """Run `handler` on each delivery, up to `concurrency` at once (= prefetch).
 
-        Ack after the handler returns; a handler exception nacks with requeue (the queue's
-        delivery limit then dead-letters a poison message); a body that does not parse as a
-        bus event is rejected without requeue (straight to the dead letters).
+        Ack after the handler returns; a handler exception nacks with requeue after a short
+        backoff (the queue's delivery limit then dead-letters a poison message); a body that
+        does not parse as a bus event is rejected without requeue (straight to dead letters).
         """
         ...
 

@@ -36,6 +36,16 @@ async def call_traced(handler: Callable[[T], Awaitable[None]], argument: T, trac
         trace_id_var.reset(token)
 
 
+MAX_RETRY_DELAY = 5.0
+
+
+async def pause_before_retry(delivery: Delivery, base: float) -> None:
+    """Back off before handing a failed message back: a transient failure (a database
+    restarting) then gets a few seconds to pass before the delivery limit dead-letters it."""
+    if base > 0:
+        await asyncio.sleep(min(base * 2**delivery.delivery_count, MAX_RETRY_DELAY))
+
+
 def batch_trace(deliveries: Iterable[Delivery]) -> str:
     for delivery in deliveries:
         if delivery.trace_id:

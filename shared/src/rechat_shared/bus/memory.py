@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from rechat_shared.bus.base import (
     DEFAULT_DELIVERY_LIMIT,
+    DEFAULT_RETRY_DELAY,
     BatchHandler,
     BusUnavailable,
     Consumer,
@@ -25,6 +26,7 @@ from rechat_shared.bus.consuming import (
     call_traced,
     current_trace_id,
     gather_batch,
+    pause_before_retry,
 )
 from rechat_shared.bus.topology import EVENTS_EXCHANGE, EXCHANGES, QUEUES, Topology, queue_spec
 from rechat_shared.events import BusEvent, parse_bus_event
@@ -119,9 +121,15 @@ class MemoryBus:
     broker, so the services of embedded mode talk to each other through it."""
 
     def __init__(
-        self, url: str = "memory://", prefix: str = "", delivery_limit: int = DEFAULT_DELIVERY_LIMIT
+        self,
+        url: str = "memory://",
+        prefix: str = "",
+        delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
+        *,
+        retry_delay: float = DEFAULT_RETRY_DELAY,
     ) -> None:
         self.topology = Topology(prefix, delivery_limit)
+        self.retry_delay = retry_delay
         self.broker = _brokers.setdefault((url, prefix), MemoryBroker(delivery_limit))
         self._consumers: list[_MemoryConsumer] = []
         self._closed = False
@@ -146,7 +154,7 @@ class MemoryBus:
 
     async def consume(self, queue: str, handler: EventHandler, *, concurrency: int = 1) -> Consumer:
         queue_spec(queue)
-        consumer = _MemoryConsumer(self.broker, queue)
+        consumer = _MemoryConsumer(self.broker, queue, self.retry_delay)
         for index in range(max(1, concurrency)):
             consumer.stopper.spawn(consumer.run_single(handler), f"bus:{queue}:{index}")
         self._consumers.append(consumer)
@@ -161,7 +169,7 @@ class MemoryBus:
         max_wait: float = 0.005,
     ) -> Consumer:
         queue_spec(queue)
-        consumer = _MemoryConsumer(self.broker, queue)
+        consumer = _MemoryConsumer(self.broker, queue, self.retry_delay)
         consumer.stopper.spawn(consumer.run_batches(handler, max_batch, max_wait), f"bus:{queue}")
         self._consumers.append(consumer)
         return consumer
@@ -174,8 +182,9 @@ class MemoryBus:
 
 
 class _MemoryConsumer:
-    def __init__(self, broker: MemoryBroker, queue: str) -> None:
+    def __init__(self, broker: MemoryBroker, queue: str, retry_delay: float) -> None:
         self.broker = broker
+        self.retry_delay = retry_delay
         self.queue = queue
         self.source = broker.queues[queue]
         self.stopper = TaskGroupStopper()
@@ -214,6 +223,7 @@ class _MemoryConsumer:
                     raise
                 except Exception:
                     logger.exception("handler failed on %s; requeued", self.queue)
+                    await pause_before_retry(delivery, self.retry_delay)
                     self.broker.give_back(self.queue, message)
 
     async def run_batches(self, handler: BatchHandler, max_batch: int, max_wait: float) -> None:
@@ -239,6 +249,7 @@ class _MemoryConsumer:
         except Exception:
             if len(decoded) == 1:
                 logger.exception("batch handler failed on %s; requeued", self.queue)
+                await pause_before_retry(decoded[0][1], self.retry_delay)
                 self.broker.give_back(self.queue, decoded[0][0])
                 return
         for index, pair in enumerate(decoded):

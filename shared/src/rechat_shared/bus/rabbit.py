@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from rechat_shared.bus.base import (
     DEFAULT_DELIVERY_LIMIT,
     DEFAULT_PUBLISH_TIMEOUT,
+    DEFAULT_RETRY_DELAY,
     BatchHandler,
     BusUnavailable,
     Consumer,
@@ -32,6 +33,7 @@ from rechat_shared.bus.consuming import (
     batch_trace,
     call_traced,
     gather_batch,
+    pause_before_retry,
     publish_headers,
 )
 from rechat_shared.bus.decoding import decode_delivery
@@ -78,8 +80,10 @@ class RabbitBus:
         delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
         publish_timeout: float = DEFAULT_PUBLISH_TIMEOUT,
         connect_timeout: float = CONNECT_TIMEOUT,
+        retry_delay: float = DEFAULT_RETRY_DELAY,
     ) -> None:
         self.url = url
+        self.retry_delay = retry_delay
         self.topology = Topology(prefix, delivery_limit)
         self.publish_timeout = publish_timeout
         self.connect_timeout = connect_timeout
@@ -145,7 +149,7 @@ class RabbitBus:
             )
         except (OSError, RuntimeError, aio_pika.exceptions.AMQPError) as exc:
             raise BusUnavailable(f"Could not start consuming {queue}: {exc!r}") from exc
-        consumer = _RabbitConsumer(self.topology, channel, amqp_queue)
+        consumer = _RabbitConsumer(self.topology, channel, amqp_queue, self.retry_delay)
         self._consumers.append(consumer)
         return consumer
 
@@ -180,8 +184,15 @@ class RabbitBus:
 
 
 class _RabbitConsumer:
-    def __init__(self, topology: Topology, channel: AbstractChannel, queue: AbstractQueue) -> None:
+    def __init__(
+        self,
+        topology: Topology,
+        channel: AbstractChannel,
+        queue: AbstractQueue,
+        retry_delay: float,
+    ) -> None:
         self.topology = topology
+        self.retry_delay = retry_delay
         self.channel = channel
         self.queue = queue
         self.inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
@@ -233,6 +244,7 @@ class _RabbitConsumer:
                     raise
                 except Exception:
                     logger.exception("handler failed on %s; requeued", self.queue.name)
+                    await pause_before_retry(delivery, self.retry_delay)
                     await _settle(message, ack=False)
                 else:
                     await _settle(message, ack=True)
@@ -265,6 +277,7 @@ class _RabbitConsumer:
         except Exception:
             if len(decoded) == 1:
                 logger.exception("batch handler failed on %s; requeued", self.queue.name)
+                await pause_before_retry(decoded[0][1], self.retry_delay)
                 await _settle(decoded[0][0], ack=False)
                 return
         else:
