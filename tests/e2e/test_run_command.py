@@ -7,6 +7,8 @@ transports) and once against the real MariaDB, RabbitMQ and Redis (separate proc
 from __future__ import annotations
 
 import os
+import re
+import signal
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -84,12 +86,16 @@ def newcomer_journey(rechat: RunningRechat) -> None:
     assert messages[3]["content"] == answer_text(follow_up)
 
 
-def stop_cleanly(rechat: RunningRechat) -> None:
-    code = rechat.stop()
+def stop_cleanly(rechat: RunningRechat, sig: int = signal.SIGINT) -> None:
+    """The signal stops everything: exit 0, no traceback, no service process left behind."""
+    code = rechat.stop(sig=sig)
     assert code == 0, rechat.log_tail()
     log = rechat.log_path.read_text()
     assert "stopped" in log
     assert "Traceback" not in log, rechat.log_tail(200)
+    for pid in {int(p) for p in re.findall(r"Started server process \[(\d+)\]", log)}:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def test_embedded_mode_runs_without_any_server(built_spa: Path, tmp_path: Path) -> None:
@@ -147,7 +153,7 @@ def test_separate_processes_against_the_real_servers(
         newcomer_journey(rechat)
         assert not (tmp_path / "data" / "rechat.db").exists()  # MariaDB, not SQLite
     finally:
-        stop_cleanly(rechat)
+        stop_cleanly(rechat, signal.SIGTERM)
 
 
 def test_half_configured_infrastructure_is_refused(tmp_path: Path) -> None:

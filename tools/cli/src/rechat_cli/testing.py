@@ -198,11 +198,11 @@ class RunningRechat:
             time.sleep(0.2)
         raise TimeoutError(f"rechat dev not up in {within:.0f} s:\n{self.log_tail()}")
 
-    def stop(self, within: float = 30.0) -> int:
-        """Ctrl+C (SIGINT) and wait for everything to stop; returns the exit code."""
+    def stop(self, within: float = 30.0, sig: int = signal.SIGINT) -> int:
+        """Ctrl+C (or `sig`) and wait for everything to stop; returns the exit code."""
         if self.process is None or self.process.poll() is not None:
             return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGINT)
+        self.process.send_signal(sig)
         try:
             return self.process.wait(timeout=within)
         except subprocess.TimeoutExpired:
