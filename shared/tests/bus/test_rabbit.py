@@ -136,3 +136,16 @@ async def test_connection_lost_mid_handler_redelivers_with_count(
     finally:
         await dying.close(grace=0)
         await survivor.close(grace=1)
+
+
+async def test_a_topology_with_other_arguments_is_reported_not_crashed(
+    rabbitmq_url: str, bus_prefix: str
+) -> None:
+    first = RabbitBus(rabbitmq_url, bus_prefix, delivery_limit=3)
+    await first.connect()
+    try:
+        with pytest.raises(BusUnavailable, match="declare the topology"):
+            await RabbitBus(rabbitmq_url, bus_prefix, delivery_limit=5).connect()
+        await first.publish(chat_requested())  # the existing topology is untouched
+    finally:
+        await first.close()

@@ -105,8 +105,14 @@ class RabbitBus:
         except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as exc:
             raise BusUnavailable(f"The message broker is unreachable: {exc!r}") from exc
         try:
-            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-            self._exchange = await declare_topology(channel, self.topology)
+            async with asyncio.timeout(self.connect_timeout):
+                channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+                self._exchange = await declare_topology(channel, self.topology)
+        except (TimeoutError, OSError, RuntimeError, aio_pika.exceptions.AMQPError) as exc:
+            await connection.close()
+            # PRECONDITION_FAILED here means a queue exists with other arguments (say another
+            # delivery limit): an operator must delete it or align RABBITMQ settings.
+            raise BusUnavailable(f"Could not declare the topology: {exc!r}") from exc
         except BaseException:
             await connection.close()
             raise
