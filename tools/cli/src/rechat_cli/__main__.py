@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -70,6 +71,19 @@ def _service_ports(pairs: list[str]) -> dict[str, int]:
     return ports
 
 
+def _refuse_busy_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        if os.name != "nt":  # as uvicorn does: a closed server's TIME_WAIT must not count
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(
+                f"rechat dev: cannot listen on {host}:{port} ({exc.strerror});"
+                " is ReChat already running? Pick another with --port"
+            ) from exc
+
+
 def _dev(args: argparse.Namespace, log_level: str) -> int:
     from rechat_cli import dev, spa  # the services load only for the commands that need them
 
@@ -77,6 +91,7 @@ def _dev(args: argparse.Namespace, log_level: str) -> int:
         mode = detect_mode()
     except ModeError as exc:
         raise SystemExit(f"rechat dev: {exc}") from exc
+    _refuse_busy_port(args.host, args.port)
     web_dir: Path = (args.web_dir or repository_root() / "web").resolve()
     if not args.no_build:
         spa.ensure_built(web_dir)

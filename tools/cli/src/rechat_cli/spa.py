@@ -65,6 +65,9 @@ def ensure_built(web_dir: Path) -> bool:
     """
     if not needs_build(web_dir):
         return True
+    if not (web_dir / "package.json").is_file():
+        logger.warning("no web app sources in %s (--web-dir); the API still runs", web_dir)
+        return (web_dir / "dist" / "index.html").is_file()
     npm = shutil.which("npm")
     if npm is None:
         logger.warning(
