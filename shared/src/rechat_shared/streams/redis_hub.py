@@ -3,7 +3,8 @@ Stream as replay log, pub/sub for live delivery, and the stop signal.
 
 `append` is one Lua script, so sequencing, XADD, EXPIRE and PUBLISH cost one round trip and
 are atomic: a live event is always in the log already. Log entry ids are `{seq}-0`, so
-"events after n" is a plain `XRANGE log n+1 +`.
+"events after n" is a plain `XRANGE log n+1 +`. The counter outlives the log by a minute, so
+a log id can never go backwards (XADD would refuse it).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from rechat_shared.streams.wire import decode_live, dump_data, event_from_entry
 
 _APPEND = """
 local seq = redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[3] + 60)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], seq .. '-0', 'e', ARGV[1], 'd', ARGV[2])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('PUBLISH', KEYS[3], seq .. ' ' .. ARGV[1] .. ' ' .. ARGV[2])
