@@ -56,6 +56,7 @@ TERMINAL = (b"event: done", b"event: error", b'"message_end"', b'"event": "error
 @dataclass
 class Result:
     status: int = 0
+    headers_s: float = 0.0
     tokens: int = 0
     first_token_s: float | None = None
     last_token_s: float | None = None
@@ -80,6 +81,7 @@ async def stream_once(
         await writer.drain()
         status_line = await reader.readline()
         result.status = int(status_line.split()[1])
+        result.headers_s = time.perf_counter() - started
         pending = b""
         while chunk := await reader.read(65536):
             lines = (pending + chunk).split(b"\n")
@@ -145,6 +147,7 @@ async def gather_bounded(
 
 async def ttft(target: Target, concurrency: int, rounds: int, budget: float) -> dict[str, Any]:
     samples: list[float] = []
+    headers: list[float] = []
     deadline = time.monotonic() + budget
     for _ in range(rounds):
         left = deadline - time.monotonic()
@@ -152,8 +155,10 @@ async def ttft(target: Target, concurrency: int, rounds: int, budget: float) -> 
             break
         results = await gather_bounded(target, "[[tokens:3]] hi", concurrency, 0.0, left)
         samples += [r.first_token_s * 1000 for r in results if r.ok and r.first_token_s]
+        headers += [r.headers_s * 1000 for r in results if r.ok]
     return {
         "samples": len(samples),
+        "p50_response_start_ms": round(percentile(headers, 0.5), 2),
         "p50_ms": round(percentile(samples, 0.5), 2),
         "p99_ms": round(percentile(samples, 0.99), 2),
     }
@@ -287,7 +292,7 @@ async def prepare(stack: dict[str, Any]) -> tuple[str, dict[str, str]]:
         return app.json()["id"], headers
 
 
-async def measure(stack: dict[str, Any], quick: bool) -> dict[str, Any]:
+async def measure(stack: dict[str, Any], quick: bool, parts: set[str]) -> dict[str, Any]:
     app_id, headers = await prepare(stack)
     emulator = Target(
         "emulator",
@@ -301,6 +306,16 @@ async def measure(stack: dict[str, Any], quick: bool) -> dict[str, Any]:
 
     await ttft(gateway, 5, 1, 30)  # warm-up: connections, JIT-free caches, JWKS
     await ttft(emulator, 5, 1, 30)
+    if "ttft" in parts:
+        await ttft_part(report, emulator, gateway, quick)
+    if "throughput" in parts:
+        await throughput_part(report, proxy, gateway, quick)
+    if "live" in parts:
+        await live_part(report, gateway, quick)
+    return report
+
+
+async def ttft_part(report: dict[str, Any], emulator: Target, gateway: Target, quick: bool) -> None:
     one_rounds = 15 if quick else 60
     wide = 50 if quick else 200
     report["ttft"] = {}
@@ -314,12 +329,18 @@ async def measure(stack: dict[str, Any], quick: bool) -> dict[str, Any]:
             "overhead_p99_ms": round(piped["p99_ms"] - direct["p99_ms"], 2),
         }
 
+
+async def throughput_part(
+    report: dict[str, Any], proxy: Target, gateway: Target, quick: bool
+) -> None:
     streams, tokens = (40, 500) if quick else (100, 1000)
     report["throughput"] = {
         "direct_proxy": await throughput(proxy, streams, tokens, 90),
         "gateway": await throughput(gateway, streams, tokens, 90),
     }
 
+
+async def live_part(report: dict[str, Any], gateway: Target, quick: bool) -> None:
     report["live_30_tps"] = []
     for count in (100, 250) if quick else (250, 500, 1000, 2000):
         outcome = await live(gateway, count, 6.0, 60)
@@ -328,7 +349,6 @@ async def measure(stack: dict[str, Any], quick: bool) -> dict[str, Any]:
             break
     held = [entry["streams"] for entry in report["live_30_tps"] if entry["ok"]]
     report["live_streams_held"] = max(held, default=0)
-    return report
 
 
 async def create_database(name: str) -> str:
@@ -350,6 +370,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller numbers (a smoke run)")
     parser.add_argument("--worker-concurrency", type=int, default=1200)
+    parser.add_argument(
+        "--parts", default="ttft,throughput,live", help="comma-separated subset to run"
+    )
     args = parser.parse_args()
     run = uuid.uuid4().hex[:8]
     database = f"rechat_bench_{run}"
@@ -373,7 +396,7 @@ def main() -> None:
     log_dir.mkdir()
     try:
         with processes(env, log_dir) as stack:
-            report = asyncio.run(measure(stack, args.quick))
+            report = asyncio.run(measure(stack, args.quick, set(args.parts.split(","))))
     finally:
         asyncio.run(delete_rabbit_names(RABBITMQ_URL, prefix))
         asyncio.run(delete_redis_prefix(REDIS_URL, redis_prefix))

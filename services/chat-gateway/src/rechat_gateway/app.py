@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
+from rechat_gateway.apps.cache import AppCache
 from rechat_gateway.apps.endpoints import router as apps_router
 from rechat_gateway.chat.endpoints import router as chat_router
 from rechat_gateway.chat.history import HistoryClient
@@ -95,6 +96,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         records=records,
         history=history,
         conversations=ConversationDirectory(records, history, settings.ownership_cache_seconds),
+        app_cache=AppCache(),
     )
     app.state.readiness_checks.update(
         {

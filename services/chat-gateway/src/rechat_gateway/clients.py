@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from redis.asyncio import Redis
 
+from rechat_gateway.apps.cache import AppCache
 from rechat_gateway.chat.history import HistoryClient
 from rechat_gateway.chat.ownership import ConversationDirectory
 from rechat_gateway.chat.records import Records
@@ -31,6 +32,7 @@ class GatewayClients:
     records: Records
     history: HistoryClient
     conversations: ConversationDirectory
+    app_cache: AppCache
 
 
 def get_clients(request: Request) -> GatewayClients:

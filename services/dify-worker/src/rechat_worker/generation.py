@@ -79,9 +79,11 @@ class Generation:
         except ValueError:
             failure = Failure("app_key_invalid", "The app's API key cannot be decrypted")
             return Outcome(status="failed", failure=failure)
-        dify_conversation_id = self.request.dify_conversation_id or await self.context.recall(
-            "conv", self.request.conversation_id, "dify"
-        )
+        dify_conversation_id = self.request.dify_conversation_id
+        if dify_conversation_id is None and not self.request.new_conversation:
+            dify_conversation_id = await self.context.recall(
+                "conv", self.request.conversation_id, "dify"
+            )
         self._stream = open_stream(
             self.context.dify, self._dify_app, self.request, dify_conversation_id
         )

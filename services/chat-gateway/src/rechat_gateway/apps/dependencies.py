@@ -17,7 +17,9 @@ def get_app_service(session: SessionDep, clients: ClientsDep) -> AppService:
     parameters = ParametersCache(
         clients.redis, clients.keys, clients.dify, clients.settings.parameters_cache_seconds
     )
-    return AppService(AppRepository(session), clients.box, clients.dify, parameters)
+    return AppService(
+        AppRepository(session), clients.box, clients.dify, parameters, clients.app_cache
+    )
 
 
 AppServiceDep = Annotated[AppService, Depends(get_app_service)]

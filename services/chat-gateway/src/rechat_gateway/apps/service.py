@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
+from rechat_gateway.apps.cache import AppCache
 from rechat_gateway.apps.parameters import ParametersCache
 from rechat_gateway.apps.repository import AppRepository
 from rechat_gateway.apps.schemas import App, AppCreate, AppTestResult, AppUpdate
@@ -40,7 +41,9 @@ class AppService:
         box: SecretBox,
         dify: DifyClient,
         parameters: ParametersCache,
+        cache: AppCache | None = None,
     ) -> None:
+        self.cache = cache or AppCache(ttl=0)
         self.repository = repository
         self.box = box
         self.dify = dify
@@ -87,10 +90,12 @@ class AppService:
             app.api_key_encrypted = self.box.encrypt(key)
             app.api_key_hint = mask_secret(key)
         await self.repository.flush()
+        self.cache.forget(app_id)
         return app
 
     async def delete(self, app_id: str) -> None:
         await self.repository.delete(await self.get(app_id))
+        self.cache.forget(app_id)
 
     async def check(self, app_id: str) -> AppTestResult:
         """Ask Dify for `/info` and `/parameters` with the stored key; say why it fails."""
@@ -115,7 +120,10 @@ class AppService:
 
     async def get_visible(self, app_id: str, principal: Principal) -> AppRow:
         """The app if the caller may use it; 404 otherwise (hidden apps do not exist to them)."""
-        app = await self.repository.get(app_id)
+        hit, app = self.cache.get(app_id)
+        if not hit:
+            app = await self.repository.get(app_id)
+            self.cache.put(app_id, app)
         if app is None or not is_visible(app, principal):
             raise NotFound("App not found", code="app_not_found")
         return app

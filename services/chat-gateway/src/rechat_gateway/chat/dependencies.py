@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from rechat_gateway.apps.dependencies import AppServiceDep
-from rechat_gateway.chat.limits import ConversationLock, RateLimiter
+from rechat_gateway.chat.limits import TurnGate
 from rechat_gateway.chat.service import ChatService
 from rechat_gateway.clients import ClientsDep
 from rechat_shared.errors import PayloadTooLarge, UnprocessableEntity
@@ -20,10 +20,13 @@ def get_chat_service(apps: AppServiceDep, clients: ClientsDep) -> ChatService:
         apps=apps,
         directory=clients.conversations,
         records=clients.records,
-        limiter=RateLimiter(
-            clients.redis, clients.keys, settings.rate_limit_count, settings.rate_limit_window
+        gate=TurnGate(
+            clients.redis,
+            clients.keys,
+            settings.rate_limit_count,
+            settings.rate_limit_window,
+            settings.conversation_lock_seconds,
         ),
-        lock=ConversationLock(clients.redis, clients.keys, settings.conversation_lock_seconds),
         bus=clients.bus,
         hub=clients.hub,
         history=clients.history,

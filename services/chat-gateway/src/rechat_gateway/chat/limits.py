@@ -1,4 +1,5 @@
-"""Per-user rate limit of generations and the one-generation-per-conversation lock (Redis)."""
+"""Admission of a new turn: the per-user rate limit of generations and the
+one-generation-per-conversation lock (Redis), checked together in one round trip."""
 
 from __future__ import annotations
 
@@ -16,39 +17,35 @@ def conversation_lock_key(keys: Keys, conversation_id: str) -> str:
     return keys("conv", conversation_id, "lock")
 
 
-class RateLimiter:
-    """Fixed window: at most `limit` generations per user per `window` seconds."""
+class TurnGate:
+    """At most `limit` generations per user per fixed `window` seconds, and one at a time per
+    conversation (the lock expires after `lock_ttl` seconds should nobody release it)."""
 
-    def __init__(self, redis: Redis, keys: Keys, limit: int, window: int) -> None:
+    def __init__(self, redis: Redis, keys: Keys, limit: int, window: int, lock_ttl: int) -> None:
         self._redis = redis
         self._keys = keys
         self._limit = limit
         self._window = window
+        self._lock_ttl = lock_ttl
 
-    async def hit(self, user_id: str) -> None:
+    async def admit(self, user_id: str, conversation_id: str, message_id: str) -> None:
+        """Count the request and take the conversation's lock; 429 or 409 when refused."""
         bucket = int(time.time() // self._window)
-        key = self._keys("gateway", "rate", user_id, str(bucket))
+        rate_key = self._keys("gateway", "rate", user_id, str(bucket))
+        lock_key = conversation_lock_key(self._keys, conversation_id)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, self._window + 1)
-            count, _ = await pipe.execute()
+            pipe.incr(rate_key)
+            pipe.expire(rate_key, self._window + 1)
+            pipe.set(lock_key, message_id, nx=True, ex=self._lock_ttl)
+            count, _, locked = await pipe.execute()
         if int(count) > self._limit:
+            if locked:
+                await self._redis.delete(lock_key)
             retry_after = int((bucket + 1) * self._window - time.time()) + 1
             raise TooManyRequests(
                 "Too many messages; try again shortly", retry_after=retry_after, code="rate_limited"
             )
-
-
-class ConversationLock:
-    def __init__(self, redis: Redis, keys: Keys, ttl: int) -> None:
-        self._redis = redis
-        self._keys = keys
-        self._ttl = ttl
-
-    async def acquire(self, conversation_id: str, message_id: str) -> None:
-        """Take the lock for this answer; 409 while another answer is being generated."""
-        key = conversation_lock_key(self._keys, conversation_id)
-        if not await self._redis.set(key, message_id, nx=True, ex=self._ttl):
+        if not locked:
             raise Conflict(
                 "An answer is still being generated in this conversation",
                 code="conversation_busy",

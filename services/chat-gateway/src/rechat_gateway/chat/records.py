@@ -48,10 +48,15 @@ class Records:
     def _owner_key(self, conversation_id: str) -> str:
         return self._keys("conv", conversation_id, "owner")
 
-    async def save_message(self, record: MessageRecord) -> None:
-        await self._redis.set(
-            self._message_key(record.message_id), record.model_dump_json(), ex=self._ttl
-        )
+    async def save(self, record: MessageRecord, owner: ConversationOwner | None) -> None:
+        """Remember the answer (and, for a new conversation, its owner) in one round trip."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._message_key(record.message_id), record.model_dump_json(), ex=self._ttl)
+            if owner is not None:
+                pipe.set(
+                    self._owner_key(record.conversation_id), owner.model_dump_json(), ex=self._ttl
+                )
+            await pipe.execute()
 
     async def message(self, message_id: str) -> MessageRecord | None:
         raw = await self._redis.get(self._message_key(message_id))

@@ -10,7 +10,7 @@ from typing import Any
 
 from rechat_gateway.apps.service import AppService
 from rechat_gateway.chat.history import HistoryClient
-from rechat_gateway.chat.limits import ConversationLock, RateLimiter
+from rechat_gateway.chat.limits import TurnGate
 from rechat_gateway.chat.ownership import ConversationDirectory
 from rechat_gateway.chat.records import ConversationOwner, MessageRecord, Records
 from rechat_gateway.chat.replay import final_events
@@ -61,8 +61,7 @@ class ChatService:
     apps: AppService
     directory: ConversationDirectory
     records: Records
-    limiter: RateLimiter
-    lock: ConversationLock
+    gate: TurnGate
     bus: EventBus
     hub: StreamHub
     history: HistoryClient
@@ -161,7 +160,6 @@ class ChatService:
 
     async def _start(self, principal: Principal, app: App, turn: Turn) -> EventStreamResponse:
         """Rate limit, lock, record, subscribe, publish (503 and nothing kept if unconfirmed)."""
-        await self.limiter.hit(principal.user_id)
         new_conversation = turn.conversation_id is None
         record = MessageRecord(
             message_id=new_id(),
@@ -174,13 +172,13 @@ class ChatService:
             files=turn.files,
             regenerate_of=turn.regenerate_of,
         )
-        await self.lock.acquire(record.conversation_id, record.message_id)
+        await self.gate.admit(principal.user_id, record.conversation_id, record.message_id)
         resources = AsyncExitStack()
         try:
+            owner = None
             if new_conversation:
                 owner = ConversationOwner(user_id=principal.user_id, app_id=app.id)
-                await self.records.save_owner(record.conversation_id, owner)
-            await self.records.save_message(record)
+            await self.records.save(record, owner)
             subscription = await resources.enter_async_context(
                 self.hub.attach(record.message_id, None)
             )
@@ -193,7 +191,7 @@ class ChatService:
         return EventStreamResponse(body, resources)
 
     async def _forget(self, record: MessageRecord, new_conversation: bool) -> None:
-        await self.lock.release(record.conversation_id, record.message_id)
+        await self.gate.release(record.conversation_id, record.message_id)
         await self.records.forget_message(record.message_id)
         if new_conversation:
             await self.records.forget_owner(record.conversation_id)
