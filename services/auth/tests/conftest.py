@@ -35,7 +35,7 @@ from rechat_shared.testing.infra import (
 from rechat_shared.testing.plugin import truncate_tables
 from rechat_shared.testing.processes import ServiceProcess
 
-AUTH_TABLES = ["refresh_tokens", "users", "auth_settings"]
+AUTH_TABLES = ["refresh_tokens", "users", "auth_settings", "auth_outbox"]
 
 
 def pem(key: Ed25519PrivateKey) -> str:
@@ -113,11 +113,13 @@ def settings(
 
 @pytest.fixture
 def start_auth(settings: Settings, auth_engine: AsyncEngine) -> StartAuth:
-    """`async with start_auth(**setting_overrides) as running:` an app on empty tables."""
+    """`async with start_auth(**setting_overrides) as running:` an app on empty tables
+    (`keep_data=True` keeps what an earlier app of the same test stored)."""
 
     @asynccontextmanager
-    async def start(**overrides: Any) -> AsyncIterator[Running]:
-        await truncate_tables(auth_engine, AUTH_TABLES)
+    async def start(*, keep_data: bool = False, **overrides: Any) -> AsyncIterator[Running]:
+        if not keep_data:
+            await truncate_tables(auth_engine, AUTH_TABLES)
         app = create_app(settings.model_copy(update=overrides))
         async with (
             LifespanManager(app),
@@ -203,6 +205,7 @@ async def start_auth_process(
                 "RECHAT_DATA_DIR": str(tmp_path_factory.mktemp(f"auth-{name}")),
                 "RECHAT_ENV": "development",
                 "LOG_FORMAT": "text",
+                "AUTH_OUTBOX_INTERVAL_SECONDS": "1",
             },
             ready_path="/readyz",
             name=f"auth-{name}",

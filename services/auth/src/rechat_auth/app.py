@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -31,6 +33,7 @@ from rechat_shared.migrations import upgrade
 from rechat_shared.redis import create_redis
 from rechat_shared.security import TokenVerifier
 
+logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version_auth"
 
@@ -47,20 +50,29 @@ async def run_migrations(settings: Settings | None = None) -> None:
 
 @asynccontextmanager
 async def _bus(settings: Settings) -> AsyncIterator[EventBus]:
+    """The event bus, connected if the broker answers; auth serves without it (its events
+    wait in the outbox and the relay reconnects)."""
     bus = create_bus(settings.rabbitmq_url, settings.rabbitmq_prefix)
-    await bus.connect()
+    try:
+        await bus.connect()
+    except BusUnavailable as exc:
+        logger.warning("broker unavailable at start-up", extra={"reason": exc.detail})
     try:
         yield bus
     finally:
         await bus.close()
 
 
-def _bus_ready(bus: EventBus) -> Callable[[], Awaitable[None]]:
-    async def check() -> None:
-        if not getattr(bus, "connected", True):
-            raise BusUnavailable("The message broker is not connected")
-
-    return check
+@asynccontextmanager
+async def _relaying(runtime: AuthRuntime, bus: EventBus) -> AsyncIterator[None]:
+    interval = runtime.settings.outbox_interval_seconds
+    relay = asyncio.create_task(runtime.outbox.run(interval, bus.connect), name="auth-outbox")
+    try:
+        yield
+    finally:
+        relay.cancel()
+        with suppress(asyncio.CancelledError):
+            await relay
 
 
 @asynccontextmanager
@@ -84,6 +96,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             # the settings row is what registrations lock; it must exist before they start
             await AuthSettingsRepository(session).get()
         runtime = AuthRuntime.build(settings, sessions, redis, keyring, bus)
+        await stack.enter_async_context(_relaying(runtime, bus))
         app.state.sessions = sessions
         app.state.keyring = keyring
         app.state.auth = runtime
@@ -92,7 +105,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             {
                 "database": lambda: ping(engine),
                 "redis": lambda: redis.ping(),
-                "bus": _bus_ready(bus),
             }
         )
         yield

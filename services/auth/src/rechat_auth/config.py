@@ -35,6 +35,10 @@ class Settings(ServiceSettings, JWTVerifySettings):
     rabbitmq_url: str = prefixed_field("RABBITMQ_URL", PREFIX, DEFAULT_RABBITMQ_URL)
     rabbitmq_prefix: str = prefixed_field("RABBITMQ_PREFIX", PREFIX, "")
     migrate_on_start: bool = Field(default=True, validation_alias="AUTH_MIGRATE_ON_START")
+    # how often the outbox relay retries events the broker could not take at once
+    outbox_interval_seconds: float = Field(
+        default=5.0, validation_alias="AUTH_OUTBOX_INTERVAL_SECONDS"
+    )
 
     # signing key: PEM in the variable or a file; development generates one into the data dir
     private_key: SecretStr | None = Field(default=None, validation_alias="AUTH_PRIVATE_KEY")

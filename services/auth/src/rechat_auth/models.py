@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -86,3 +86,13 @@ class AuthSettings(Base):
     signup_open: Mapped[bool] = mapped_column(Boolean, default=True)
     default_role: Mapped[DefaultRole] = mapped_column(String(16), default="pending")
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+
+class OutboxEvent(Base):
+    """An event committed with the change it describes, waiting to be published."""
+
+    __tablename__ = "auth_outbox"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the event's id
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rechat_auth.config import Settings
 from rechat_auth.events import EventPublisher
 from rechat_auth.keys.service import Keyring
+from rechat_auth.outbox.service import OutboxRelay
 from rechat_auth.sessions.throttle import LoginThrottle
 from rechat_auth.sessions.tokens import AccessTokens
 from rechat_auth.users.passwords import Passwords
@@ -25,7 +26,7 @@ class AuthRuntime:
     keys: Keys
     keyring: Keyring
     passwords: Passwords
-    publisher: EventPublisher
+    outbox: OutboxRelay
     user_state: UserStateStore
     throttle: LoginThrottle
     tokens: AccessTokens
@@ -49,7 +50,7 @@ class AuthRuntime:
             keys=keys,
             keyring=keyring,
             passwords=Passwords(),
-            publisher=publisher,
+            outbox=OutboxRelay(sessions, publisher),
             user_state=UserStateStore(redis, keys, state_ttl),
             throttle=LoginThrottle(
                 redis,

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from rechat_auth.admin.repository import AuthSettingsRepository
 from rechat_auth.dependencies import UnitOfWork
 from rechat_auth.models import User
+from rechat_auth.outbox.repository import OutboxRepository
 from rechat_auth.runtime import AuthRuntime
 from rechat_auth.sessions.repository import RefreshTokenRepository
 from rechat_auth.users.repository import UserRepository
@@ -33,10 +34,12 @@ async def announce_change(
 ) -> None:
     """The effects of a change to an account, around its commit.
 
-    With `revoke`, the user's access tokens are voided twice: now (so that, should the commit
-    succeed but Redis fail afterwards, no token from before the change survives) and again
-    after the commit (voiding any token minted from the old state in between). The disabled
-    flag and `user.changed` wait for the commit, since the change may still roll back.
+    `user.changed` goes into the outbox in the same transaction and is published right after
+    the commit (or later by the relay, should the broker be away). With `revoke`, the user's
+    access tokens are voided twice: now (so that, should the commit succeed but Redis fail
+    afterwards, no token from before the change survives) and again after the commit (voiding
+    any token minted from the old state in between). The disabled flag waits for the commit,
+    since the change may still roll back.
     """
     event = UserChanged(
         user_id=user.id,
@@ -48,6 +51,7 @@ async def announce_change(
         "account changed",
         extra={"user_id": user.id, "change": change, "role": event.role, "active": event.active},
     )
+    await OutboxRepository(work.session).add(event)
     if revoke:
         await runtime.user_state.revoke_tokens(event.user_id)
 
@@ -56,7 +60,7 @@ async def announce_change(
             await runtime.user_state.revoke_tokens(event.user_id, disabled=disabled)
         elif disabled is not None:
             await runtime.user_state.set_disabled(event.user_id, disabled)
-        await runtime.publisher.publish(event)
+        await runtime.outbox.flush()
 
     work.after_commit(after_commit)
 
