@@ -93,11 +93,11 @@ class RedisStreamHub:
             key + b":log",
             key,
             event.encode(),
-            dump_data(data).encode(),
+            dump_data(data),
             *self._append_tail,
         )
         seq = await self._pipeline.execute(command)
-        return StreamEvent.model_construct(seq=int(seq), event=event, data=data)
+        return StreamEvent(seq=int(seq), event=event, data=data)
 
     async def _read_log(self, message_id: str, after: int) -> list[StreamEvent]:
         log = f"{self.channel(message_id)}:log".encode()
