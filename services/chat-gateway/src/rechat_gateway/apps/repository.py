@@ -23,6 +23,10 @@ class AppRepository:
     async def get(self, app_id: str) -> App | None:
         return await self.session.get(App, app_id)
 
+    def detach(self, app: App) -> None:
+        """Take a loaded row out of the session (it keeps its loaded values)."""
+        self.session.expunge(app)
+
     async def add(self, app: App) -> App:
         self.session.add(app)
         await self.session.flush()

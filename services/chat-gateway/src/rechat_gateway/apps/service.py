@@ -123,6 +123,9 @@ class AppService:
         hit, app = self.cache.get(app_id)
         if not hit:
             app = await self.repository.get(app_id)
+            if app is not None:
+                # detached: a later rollback of this request's session must not expire it
+                self.repository.detach(app)
             self.cache.put(app_id, app)
         if app is None or not is_visible(app, principal):
             raise NotFound("App not found", code="app_not_found")
