@@ -14,13 +14,16 @@ import contextlib
 import hashlib
 from typing import Any
 
+import hiredis
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from rechat_shared.streams.base import StreamUnavailable
 
 _MAX_BATCH = 1000
+ROUND_TRIP_TIMEOUT = 5.0
 _Pending = tuple[bytes, asyncio.Future[Any]]
 
 
@@ -34,6 +37,28 @@ def pack_command(*parts: bytes) -> bytes:
 
 def script_sha(script: str) -> bytes:
     return hashlib.sha1(script.encode()).hexdigest().encode()  # noqa: S324 - Redis's script id
+
+
+async def _read_replies(connection: AbstractConnection, count: int) -> list[Any]:
+    """Read `count` replies straight off the socket with hiredis (redis-py's per-reply path
+    costs more than building the command); error replies come back as exceptions."""
+    stream = connection._reader
+    if stream is None:
+        raise RedisConnectionError("connection lost")
+    parser = hiredis.Reader()
+    replies: list[Any] = []
+    while True:
+        while len(replies) < count and (reply := parser.gets()) is not False:
+            if isinstance(reply, hiredis.ReplyError):
+                text = str(reply)
+                reply = NoScriptError(text) if text.startswith("NOSCRIPT") else ResponseError(text)
+            replies.append(reply)
+        if len(replies) == count:
+            return replies
+        data = await stream.read(1 << 16)
+        if not data:
+            raise RedisConnectionError("connection closed by server")
+        parser.feed(data)
 
 
 class AutoPipeline:
@@ -92,19 +117,14 @@ class AutoPipeline:
         pool = self._client.connection_pool
         connection: AbstractConnection = await pool.get_connection()  # type: ignore[no-untyped-call]
         try:
-            await connection.send_packed_command(commands, check_health=False)
-            results: list[Any] = []
-            for _ in commands:
-                try:
-                    results.append(await connection.read_response())
-                except ResponseError as error:
-                    results.append(error)
+            async with asyncio.timeout(ROUND_TRIP_TIMEOUT):
+                await connection.send_packed_command(commands, check_health=False)
+                return await _read_replies(connection, len(commands))
         except BaseException:
             await connection.disconnect(nowait=True)
             raise
         finally:
             await pool.release(connection)
-        return results
 
     async def close(self) -> None:
         if self._runner is not None:
