@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
@@ -32,6 +33,7 @@ from rechat_shared.errors import error_body
 from rechat_shared.migrations import upgrade
 from rechat_shared.redis import create_redis
 from rechat_shared.security import TokenVerifier
+from rechat_shared.settings import is_memory_url
 
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -63,6 +65,22 @@ async def _bus(settings: Settings) -> AsyncIterator[EventBus]:
         await bus.close()
 
 
+def _redis(settings: Settings) -> Redis:
+    """Like `rechat_shared.redis.create_redis`, but a burst of requests waits for a pooled
+    connection instead of failing with MaxConnectionsError (redis-py's default pool stops
+    at 100 and raises)."""
+    if is_memory_url(settings.redis_url):
+        return create_redis(settings.redis_url)
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=settings.redis_max_connections,
+        timeout=5,
+        health_check_interval=30,
+        socket_keepalive=True,
+    )
+    return Redis(connection_pool=pool)
+
+
 @asynccontextmanager
 async def _relaying(runtime: AuthRuntime, bus: EventBus) -> AsyncIterator[None]:
     interval = runtime.settings.outbox_interval_seconds
@@ -88,7 +106,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stack.push_async_callback(engine.dispose)
         if settings.migrate_on_start:
             await upgrade(engine, MIGRATIONS, VERSION_TABLE)
-        redis = create_redis(settings.redis_url)
+        redis = _redis(settings)
         stack.push_async_callback(redis.aclose)
         bus = await stack.enter_async_context(_bus(settings))
         sessions = create_sessionmaker(engine)
@@ -138,7 +156,7 @@ async def create_admin(
     async with AsyncExitStack() as stack:
         engine = create_engine(settings.resolved_database_url)
         stack.push_async_callback(engine.dispose)
-        redis = create_redis(settings.redis_url)
+        redis = _redis(settings)
         stack.push_async_callback(redis.aclose)
         bus = await stack.enter_async_context(_bus(settings))
         keyring = load_keyring(settings)

@@ -32,6 +32,7 @@ class Settings(ServiceSettings, JWTVerifySettings):
     database_echo: bool = prefixed_field("DATABASE_ECHO", PREFIX, False)
     database_pool_size: int = prefixed_field("DATABASE_POOL_SIZE", PREFIX, 10)
     redis_url: str = prefixed_field("REDIS_URL", PREFIX, DEFAULT_REDIS_URL)
+    redis_max_connections: int = prefixed_field("REDIS_MAX_CONNECTIONS", PREFIX, 50)
     rabbitmq_url: str = prefixed_field("RABBITMQ_URL", PREFIX, DEFAULT_RABBITMQ_URL)
     rabbitmq_prefix: str = prefixed_field("RABBITMQ_PREFIX", PREFIX, "")
     migrate_on_start: bool = Field(default=True, validation_alias="AUTH_MIGRATE_ON_START")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from rechat_auth.testing import PASSWORD, Account, MakeUser, Running, UserEvents
@@ -107,3 +109,12 @@ async def test_password_change_ends_other_sessions_but_keeps_this_one(
     assert (await client.post("/api/auth/login", json=new_credentials)).status_code == 200
     (event,) = await user_events.wait_for(member.id, 1)
     assert event.change == "updated"
+
+
+async def test_a_burst_beyond_the_redis_pool_waits_instead_of_failing(
+    client: httpx.AsyncClient, member: Account
+) -> None:
+    responses = await asyncio.gather(
+        *(client.get("/api/auth/me", headers=member.headers) for _ in range(150))
+    )
+    assert {response.status_code for response in responses} == {200}
