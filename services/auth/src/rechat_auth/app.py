@@ -129,6 +129,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+    logger.error("backing service unavailable", exc_info=exc)
     return JSONResponse(
         error_body("service_unavailable", "A backing service is unavailable; try again"),
         status_code=503,
