@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Executable, Select, Table, delete, func, insert, select
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rechat_history.ingest.rows import ConversationRow, FeedbackRow, MessageRow, UsageRow
 from rechat_history.models import (
     PREVIEW_LENGTH,
+    Base,
     Conversation,
     ErasedUser,
     Message,
@@ -21,15 +26,28 @@ from rechat_history.models import (
 PLACEHOLDER_TITLE_LENGTH = 60
 
 
+Row = ConversationRow | MessageRow | FeedbackRow | UsageRow
+
+
 @dataclass
 class BatchRows:
     """The rows one batch of events may touch, loaded (and locked) up front."""
 
-    conversations: dict[str, Conversation] = field(default_factory=dict)
-    messages: dict[str, Message] = field(default_factory=dict)
-    feedback: dict[str, MessageFeedback] = field(default_factory=dict)
-    usage: dict[str, UsageRecord] = field(default_factory=dict)
+    conversations: dict[str, ConversationRow] = field(default_factory=dict)
+    messages: dict[str, MessageRow] = field(default_factory=dict)
+    feedback: dict[str, FeedbackRow] = field(default_factory=dict)
+    usage: dict[str, UsageRow] = field(default_factory=dict)
     erased: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Changes:
+    """Rows of one batch to write, by table and key."""
+
+    conversations: dict[str, ConversationRow] = field(default_factory=dict)
+    messages: dict[str, MessageRow] = field(default_factory=dict)
+    feedback: dict[str, FeedbackRow] = field(default_factory=dict)
+    usage: dict[str, UsageRow] = field(default_factory=dict)
 
 
 @dataclass
@@ -37,6 +55,19 @@ class Summary:
     last_activity: datetime | None = None
     preview: str = ""
     first_question: str = ""
+
+
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+async def _locked(
+    session: AsyncSession, model: type[Base], key: str, ids: Collection[str], *, lock: bool = True
+) -> list[dict[str, Any]]:
+    table = _table(model)
+    query = select(table).where(table.c[key].in_(ids))
+    result = await session.execute(query.with_for_update() if lock else query)
+    return [dict(row) for row in result.mappings()]
 
 
 async def load_rows(
@@ -49,21 +80,73 @@ async def load_rows(
     """Lock and load the existing rows with these keys (SQLite ignores the lock)."""
     rows = BatchRows()
     if conversation_ids:
-        query = select(Conversation).where(Conversation.id.in_(conversation_ids))
-        for conversation in await session.scalars(query.with_for_update()):
-            rows.conversations[conversation.id] = conversation
+        for values in await _locked(session, Conversation, "id", conversation_ids):
+            rows.conversations[values["id"]] = ConversationRow(**values)
     if message_ids:
-        messages = select(Message).where(Message.id.in_(message_ids)).with_for_update()
-        rows.messages = {message.id: message for message in await session.scalars(messages)}
-        feedback = select(MessageFeedback).where(MessageFeedback.message_id.in_(message_ids))
-        for item in await session.scalars(feedback.with_for_update()):
-            rows.feedback[item.message_id] = item
-        usage = select(UsageRecord).where(UsageRecord.message_id.in_(message_ids))
-        rows.usage = {item.message_id: item for item in await session.scalars(usage)}
+        for values in await _locked(session, Message, "id", message_ids):
+            rows.messages[values["id"]] = MessageRow(**values)
+        for values in await _locked(session, MessageFeedback, "message_id", message_ids):
+            rows.feedback[values["message_id"]] = FeedbackRow(**values)
+        for values in await _locked(session, UsageRecord, "message_id", message_ids, lock=False):
+            rows.usage[values["message_id"]] = UsageRow(**values)
     if user_ids:
         erased = select(ErasedUser.user_id).where(ErasedUser.user_id.in_(user_ids))
         rows.erased = set(await session.scalars(erased))
     return rows
+
+
+def _values(row: Row) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in row.__slots__}
+
+
+async def _insert(session: AsyncSession, model: type[Base], rows: Sequence[Row]) -> None:
+    """New rows, in one multi-row INSERT: a duplicate key means another writer was first
+    (IntegrityError, and the consumer retries the batch on fresh rows)."""
+    if rows:
+        await session.execute(insert(_table(model)), [_values(row) for row in rows])
+
+
+async def _upsert(session: AsyncSession, model: type[Base], rows: Sequence[Row]) -> None:
+    """Rows this batch loaded under lock and changed, written back in one statement."""
+    if rows:
+        table = _table(model)
+        mysql = session.get_bind().dialect.name in ("mysql", "mariadb")
+        upsert = _mysql_upsert(table) if mysql else _sqlite_upsert(table)
+        await session.execute(upsert, [_values(row) for row in rows])
+
+
+def _mysql_upsert(table: Table) -> Executable:
+    statement = mysql_insert(table)
+    keys = {column.key for column in table.primary_key.columns}
+    return statement.on_duplicate_key_update(
+        {c.key: statement.inserted[c.key] for c in table.columns if c.key not in keys}
+    )
+
+
+def _sqlite_upsert(table: Table) -> Executable:
+    statement = sqlite_insert(table)
+    keys = [column.key for column in table.primary_key.columns]
+    return statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={c.key: statement.excluded[c.key] for c in table.columns if c.key not in keys},
+    )
+
+
+async def write(session: AsyncSession, *, new: Changes, changed: Changes) -> None:
+    """Parents first: conversations, then messages, ratings and usage."""
+    await _insert(session, Conversation, list(new.conversations.values()))
+    await _upsert(session, Conversation, list(changed.conversations.values()))
+    await _insert(session, Message, list(new.messages.values()))
+    await _upsert(session, Message, list(changed.messages.values()))
+    await _insert(session, MessageFeedback, list(new.feedback.values()))
+    await _upsert(session, MessageFeedback, list(changed.feedback.values()))
+    await _insert(session, UsageRecord, list(new.usage.values()))
+
+
+async def write_conversations(
+    session: AsyncSession, conversations: Sequence[ConversationRow]
+) -> None:
+    await _upsert(session, Conversation, conversations)
 
 
 async def erase_user(session: AsyncSession, user_id: str, at: datetime) -> None:

@@ -22,8 +22,9 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rechat_history.ingest import repository
-from rechat_history.ingest.repository import BatchRows
-from rechat_history.models import TITLE_LENGTH, Conversation, Message, MessageFeedback, UsageRecord
+from rechat_history.ingest.repository import BatchRows, Changes
+from rechat_history.ingest.rows import ConversationRow, FeedbackRow, MessageRow, UsageRow
+from rechat_history.models import TITLE_LENGTH
 from rechat_shared.events import (
     AnyBusEvent,
     ChatCompleted,
@@ -63,17 +64,19 @@ class Ingest:
         self.session = session
         self.rows = rows
         self.touched: set[str] = set()
+        self.new = Changes()
+        self.changed = Changes()
 
     # ------------------------------------------------------------------ rows
 
     def conversation(
         self, conversation_id: str, user_id: str, app_id: str, at: datetime
-    ) -> Conversation | None:
+    ) -> ConversationRow | None:
         """The conversation to write to, created if new; None when it must not be touched
         (deleted by its owner, or owned by someone else)."""
         conversation = self.rows.conversations.get(conversation_id)
         if conversation is None:
-            conversation = Conversation(
+            conversation = ConversationRow(
                 id=conversation_id,
                 user_id=user_id,
                 app_id=app_id,
@@ -85,8 +88,8 @@ class Ingest:
                 created_at=at,
                 updated_at=at,
             )
-            self.session.add(conversation)
             self.rows.conversations[conversation_id] = conversation
+            self.new.conversations[conversation_id] = conversation
         if conversation.deleted_at is not None or conversation.user_id != user_id:
             if conversation.user_id != user_id:
                 logger.warning("event for conversation %s of another user", conversation_id)
@@ -95,16 +98,18 @@ class Ingest:
             conversation.app_id = app_id
         conversation.created_at = min(conversation.created_at, at)
         self.touched.add(conversation_id)
+        if conversation_id not in self.new.conversations:
+            self.changed.conversations[conversation_id] = conversation
         return conversation
 
     def message(
-        self, conversation: Conversation, message_id: str, role: str, at: datetime
-    ) -> Message | None:
+        self, conversation: ConversationRow, message_id: str, role: str, at: datetime
+    ) -> MessageRow | None:
         """The message to write to, created (pending, empty) if new; None if it belongs to
         another conversation."""
         message = self.rows.messages.get(message_id)
         if message is None:
-            message = Message(
+            message = MessageRow(
                 id=message_id,
                 conversation_id=conversation.id,
                 user_id=conversation.user_id,
@@ -115,13 +120,15 @@ class Ingest:
                 created_at=at,
                 updated_at=at,
             )
-            self.session.add(message)
             self.rows.messages[message_id] = message
+            self.new.messages[message_id] = message
         if message.conversation_id != conversation.id or message.role != role:
             logger.warning("event for message %s does not match its conversation", message_id)
             return None
         message.created_at = min(message.created_at, at)
         message.updated_at = max(message.updated_at, at)
+        if message_id not in self.new.messages:
+            self.changed.messages[message_id] = message
         return message
 
     # ------------------------------------------------------------------ events
@@ -174,7 +181,7 @@ class Ingest:
             answer.error = dict(DEAD_LETTER_ERROR)
             answer.final_at, answer.final_event_id = at, f"dead:{event.event_id}"
 
-    def _answer(self, event: ChatCompleted | ChatFailed) -> Message | None:
+    def _answer(self, event: ChatCompleted | ChatFailed) -> MessageRow | None:
         at = _utc(event.occurred_at)
         started = event.timings.requested_at
         created = min(at, _utc(started)) if started is not None else at
@@ -227,7 +234,7 @@ class Ingest:
             answer.dify_task_id = event.dify_task_id
             answer.timings = event.timings.model_dump(mode="json")
 
-    def _record_usage(self, event: ChatCompleted, answer: Message) -> None:
+    def _record_usage(self, event: ChatCompleted, answer: MessageRow) -> None:
         if event.usage is None or event.message_id in self.rows.usage:
             return
         usage = event.usage
@@ -235,7 +242,7 @@ class Ingest:
             price = Decimal(usage.total_price or "0")
         except InvalidOperation:
             price = Decimal(0)
-        record = UsageRecord(
+        record = UsageRow(
             message_id=event.message_id,
             user_id=answer.user_id,
             app_id=event.app_id,
@@ -247,20 +254,26 @@ class Ingest:
             currency=usage.currency[:8],
             occurred_at=_utc(event.occurred_at),
         )
-        self.session.add(record)
         self.rows.usage[event.message_id] = record
+        self.new.usage[event.message_id] = record
 
     def apply_feedback(self, event: ChatFeedback) -> None:
         """The latest rating wins; it may arrive before the message it rates."""
         at = _utc(event.occurred_at)
         current = self.rows.feedback.get(event.message_id)
         if current is None:
-            current = MessageFeedback(message_id=event.message_id, user_id=event.user_id)
-            current.occurred_at, current.event_id = _EPOCH, ""
-            self.session.add(current)
+            current = FeedbackRow(
+                message_id=event.message_id,
+                user_id=event.user_id,
+                occurred_at=_EPOCH,
+                event_id="",
+            )
             self.rows.feedback[event.message_id] = current
+            self.new.feedback[event.message_id] = current
         elif current.user_id != event.user_id:
             return
+        elif event.message_id not in self.new.feedback:
+            self.changed.feedback[event.message_id] = current
         if (at, event.event_id) > (current.occurred_at, current.event_id):
             current.rating, current.content = event.rating, event.content
             current.occurred_at, current.event_id = at, event.event_id
@@ -286,9 +299,10 @@ class Ingest:
 
     # ------------------------------------------------------------------ summaries
 
-    async def refresh_summaries(self) -> None:
-        """Recompute last activity, preview and placeholder title of the touched conversations."""
-        await self.session.flush()
+    async def write(self) -> None:
+        """Write the batch's new and changed rows (a few multi-row statements), then the
+        conversation summaries recomputed from the stored messages."""
+        await repository.write(self.session, new=self.new, changed=self.changed)
         found = await repository.summaries(self.session, sorted(self.touched))
         for conversation_id, summary in found.items():
             conversation = self.rows.conversations[conversation_id]
@@ -299,10 +313,11 @@ class Ingest:
             conversation.preview = summary.preview
             if conversation.title_source == "question":
                 conversation.title = summary.first_question
-        await self.session.flush()
+        summarised = [self.rows.conversations[cid] for cid in sorted(found)]
+        await repository.write_conversations(self.session, summarised)
 
 
-def _outranks(message: Message, status: str, at: datetime, event_id: str) -> bool:
+def _outranks(message: MessageRow, status: str, at: datetime, event_id: str) -> bool:
     current = (
         STATUS_RANK.get(message.status, 0),
         message.final_at or _EPOCH,
@@ -341,4 +356,4 @@ async def apply_batch(session: AsyncSession, events: Sequence[IncomingEvent]) ->
     ingest = Ingest(session, rows)
     for incoming in events:
         ingest.apply(incoming)
-    await ingest.refresh_summaries()
+    await ingest.write()

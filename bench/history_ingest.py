@@ -1,0 +1,367 @@
+"""History benchmark, printed as JSON: ingest rate, lag at a steady load, list latency.
+
+- ``ingest``: a backlog of chat turns (request + completion) waits in RabbitMQ; the history
+  consumer starts and we time how fast completions become committed rows in MariaDB.
+- ``steady``: 300 completions/s (each after its request) for a while; lag = commit time minus
+  the completion's ``occurred_at`` (p50/p99/max).
+- ``list``: one user with 100k messages; latency of the API's list, deep pages, a
+  conversation's messages and search (FULLTEXT word, Chinese via LIKE), in-process.
+
+Needs MariaDB, RabbitMQ and Redis (the test infrastructure); uses a throwaway database and
+queue prefix. ``uv run python bench/history_ingest.py [--backlog 12000] [--seconds 20]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from asgi_lifespan import LifespanManager
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rechat_history.app import create_app, run_migrations
+from rechat_history.config import Settings
+from rechat_history.consumers import HistoryConsumer, start_consumer
+from rechat_history.models import Conversation, Message
+from rechat_history.testing import ChatScript, KeyRing, new_id
+from rechat_shared.bus import Delivery, EventBus, create_bus
+from rechat_shared.db import create_engine, create_sessionmaker, utcnow
+from rechat_shared.events import BusEvent, ChatCompleted
+from rechat_shared.testing.infra import (
+    MARIADB_ADMIN_URL,
+    RABBITMQ_URL,
+    REDIS_URL,
+    delete_rabbit_names,
+    delete_redis_prefix,
+)
+
+WORDS = ["tide", "moon", "ocean", "gravity", "orbit", "planet", "photosynthesis", "enzyme"]
+
+
+def database_cpu_seconds() -> float | None:
+    """CPU time of the local MariaDB/MySQL server, from /proc (None if not visible)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)
+        except OSError:
+            continue
+        name = fields[0].split("(", 1)[-1]
+        if name in ("mariadbd", "mysqld"):
+            values = fields[1].split()
+            return (int(values[11]) + int(values[12])) / os.sysconf("SC_CLK_TCK")
+    return None
+
+
+def cpu_ms_per(count: int, seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000 / count, 3)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def summary_ms(values: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(percentile(values, 0.50) * 1000, 2),
+        "p95_ms": round(percentile(values, 0.95) * 1000, 2),
+        "p99_ms": round(percentile(values, 0.99) * 1000, 2),
+        "max_ms": round(max(values) * 1000, 2) if values else 0.0,
+    }
+
+
+class TimedConsumer(HistoryConsumer):
+    """The real consumer, noting when each batch is committed and how late completions were."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__(sessions)
+        self.completions = 0
+        self.last_commit = 0.0
+        self.lags: list[float] = []
+
+    async def handle(self, deliveries: list[Delivery]) -> None:
+        await super().handle(deliveries)
+        now = utcnow()
+        self.last_commit = time.perf_counter()
+        for delivery in deliveries:
+            if isinstance(delivery.event, ChatCompleted):
+                self.completions += 1
+                self.lags.append((now - delivery.event.occurred_at).total_seconds())
+
+
+async def publish_all(bus: EventBus, events: list[BusEvent], chunk: int = 400) -> None:
+    for start in range(0, len(events), chunk):
+        await asyncio.gather(*(bus.publish(event) for event in events[start : start + chunk]))
+
+
+async def until(check: Callable[[], bool], limit: float) -> None:
+    deadline = time.monotonic() + limit
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the consumer did not catch up in time")
+        await asyncio.sleep(0.05)
+
+
+async def ingest_rate(
+    bus: EventBus, consumer_bus: EventBus, sessions: async_sessionmaker[AsyncSession], n: int
+) -> dict[str, Any]:
+    script = ChatScript(step=timedelta(microseconds=50))
+    conversations = [new_id() for _ in range(max(1, n // 6))]
+    events: list[BusEvent] = []
+    for index in range(n):
+        slot = index % len(conversations)
+        request, completed = script.turn(
+            f"bench-user-{slot % 200}", conversations[slot], f"question {index}", "answer " * 40
+        )
+        events += [request, completed]
+    started = time.perf_counter()
+    await publish_all(bus, events)
+    published = time.perf_counter() - started
+    consumer = TimedConsumer(sessions)
+    cpu, database = time.process_time(), database_cpu_seconds()
+    started = time.perf_counter()
+    await start_consumer(consumer_bus, consumer, batch_size=200, batch_wait=0.02)
+    await until(lambda: consumer.completions >= n, limit=120)
+    elapsed = consumer.last_commit - started
+    cpu = time.process_time() - cpu
+    database_after = database_cpu_seconds()
+    db_cpu = None if database is None or database_after is None else database_after - database
+    await consumer_bus.close()
+    history_ms, db_ms = cpu_ms_per(n, cpu), cpu_ms_per(n, db_cpu)
+    return {
+        "completions": n,
+        "events": len(events),
+        "seconds": round(elapsed, 2),
+        "completions_per_s": round(n / elapsed),
+        "events_per_s": round(len(events) / elapsed),
+        "publish_events_per_s": round(len(events) / published),
+        "history_cpu_ms_per_completion": history_ms,
+        "database_cpu_ms_per_completion": db_ms,
+        "cpu_bound_completions_per_s": (
+            round(1000 / (history_ms + db_ms)) if history_ms and db_ms else None
+        ),
+        "load_average_1m": os.getloadavg()[0],
+    }
+
+
+async def steady_lag(
+    bus: EventBus,
+    consumer_bus: EventBus,
+    sessions: async_sessionmaker[AsyncSession],
+    rate: int,
+    seconds: float,
+) -> dict[str, Any]:
+    consumer = TimedConsumer(sessions)
+    await start_consumer(consumer_bus, consumer, batch_size=200, batch_wait=0.02)
+    script, tick, sent = ChatScript(), 0.02, 0
+    per_tick = rate * tick
+    started = time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        due = int(elapsed * rate) + 1 - sent
+        turns = [
+            script.turn(f"steady-{(sent + i) % 50}", new_id(), "steady question", "an answer")
+            for i in range(max(0, due))
+        ]
+        now = utcnow()
+        await asyncio.gather(
+            *(bus.publish(r.model_copy(update={"occurred_at": now})) for r, _ in turns)
+        )
+        now = utcnow()
+        await asyncio.gather(
+            *(bus.publish(c.model_copy(update={"occurred_at": now})) for _, c in turns)
+        )
+        sent += len(turns)
+        await asyncio.sleep(max(0.0, started + (sent / rate) - time.perf_counter(), tick / 4))
+    achieved = sent / (time.perf_counter() - started)
+    await until(lambda: consumer.completions >= sent, limit=60)
+    await consumer_bus.close()
+    return {
+        "target_completions_per_s": rate,
+        "achieved_completions_per_s": round(achieved, 1),
+        "completions": sent,
+        "lag": summary_ms(consumer.lags),
+        "per_tick_target": per_tick,
+    }
+
+
+async def seed_heavy_user(
+    sessions: async_sessionmaker[AsyncSession], user: str, messages: int
+) -> list[str]:
+    """One user, `messages` messages in conversations of 100, inserted in bulk."""
+    rng = random.Random(7)
+    base = utcnow() - timedelta(days=30)
+    conversation_ids = [new_id() for _ in range(max(1, messages // 100))]
+    conversations, rows = [], []
+    for c_index, conversation_id in enumerate(conversation_ids):
+        created = base + timedelta(minutes=c_index)
+        conversations.append(
+            {
+                "id": conversation_id,
+                "user_id": user,
+                "app_id": "app-1",
+                "title": f"Conversation {c_index} about {rng.choice(WORDS)}",
+                "title_source": "generated",
+                "pinned": False,
+                "archived": False,
+                "preview": "latest answer",
+                "created_at": created,
+                "updated_at": created + timedelta(seconds=99),
+            }
+        )
+        for m_index in range(100):
+            at = created + timedelta(seconds=m_index // 2)
+            text = " ".join(rng.choice(WORDS) for _ in range(30))
+            if m_index % 50 == 7:
+                text += " 今天天气很好我们去公园散步"
+            rows.append(
+                {
+                    "id": new_id(),
+                    "conversation_id": conversation_id,
+                    "user_id": user,
+                    "role": "user" if m_index % 2 == 0 else "assistant",
+                    "position": m_index % 2,
+                    "content": text,
+                    "status": "done",
+                    "created_at": at,
+                    "updated_at": at,
+                }
+            )
+    async with sessions() as session:
+        await session.execute(insert(Conversation), conversations)
+        for start in range(0, len(rows), 5000):
+            await session.execute(insert(Message), rows[start : start + 5000])
+        await session.commit()
+    return conversation_ids
+
+
+async def timed(call: Callable[[], Awaitable[httpx.Response]], times: int) -> list[float]:
+    durations = []
+    for _ in range(times):
+        started = time.perf_counter()
+        response = await call()
+        durations.append(time.perf_counter() - started)
+        response.raise_for_status()
+    return durations
+
+
+async def list_latency(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], messages: int
+) -> dict[str, Any]:
+    user, ring = "heavy-user", KeyRing()
+    started = time.perf_counter()
+    conversation_ids = await seed_heavy_user(sessions, user, messages)
+    seeded = time.perf_counter() - started
+    app = create_app(settings.model_copy(update={"consume_events": False}), key_source=ring)
+    headers = ring.headers(user)
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bench", headers=headers
+        ) as client,
+    ):
+        first = await timed(lambda: client.get("/api/conversations?limit=50"), 30)
+        cursor = (await client.get("/api/conversations?limit=50")).json()["next_cursor"]
+        deep: list[float] = []
+        while cursor is not None and len(deep) < 15:
+            page_started = time.perf_counter()
+            page = (
+                await client.get("/api/conversations", params={"limit": 50, "cursor": cursor})
+            ).json()
+            deep.append(time.perf_counter() - page_started)
+            cursor = page["next_cursor"]
+        middle = conversation_ids[len(conversation_ids) // 2]
+        msgs = await timed(
+            lambda: client.get(f"/api/conversations/{middle}/messages?limit=100"), 30
+        )
+        word = await timed(
+            lambda: client.get("/api/conversations", params={"q": "photosynthesis"}), 10
+        )
+        chinese = await timed(
+            lambda: client.get("/api/conversations", params={"q": "公园散步"}), 10
+        )
+    return {
+        "messages": messages,
+        "conversations": len(conversation_ids),
+        "seed_seconds": round(seeded, 1),
+        "list_first_page": summary_ms(first),
+        "list_deep_pages": summary_ms(deep),
+        "messages_page": summary_ms(msgs),
+        "search_fulltext_word": summary_ms(word),
+        "search_chinese_like": summary_ms(chinese),
+    }
+
+
+async def main(args: argparse.Namespace) -> None:
+    run = uuid.uuid4().hex[:8]
+    database = f"rechat_bench_{run}"
+    admin = create_engine(MARIADB_ADMIN_URL)
+    async with admin.begin() as connection:
+        await connection.execute(
+            text(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        )
+    prefix, redis_prefix = f"bench{run}.", f"bench:{run}:"
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=f"{MARIADB_ADMIN_URL.rstrip('/')}/{database}?charset=utf8mb4",
+        rabbitmq_url=RABBITMQ_URL,
+        rabbitmq_prefix=prefix,
+        redis_url=REDIS_URL,
+        redis_prefix=redis_prefix,
+        migrate_on_start=False,
+    )
+    engine = create_engine(settings.database_url, pool_size=5)
+    try:
+        await run_migrations(settings)
+        sessions = create_sessionmaker(engine)
+        publisher = create_bus(RABBITMQ_URL, prefix)
+        await publisher.connect()
+        results: dict[str, Any] = {"benchmark": "history_ingest"}
+
+        async def fresh_bus() -> EventBus:
+            bus = create_bus(RABBITMQ_URL, prefix)
+            await bus.connect()
+            return bus
+
+        results["ingest"] = await ingest_rate(publisher, await fresh_bus(), sessions, args.backlog)
+        results["steady"] = await steady_lag(
+            publisher, await fresh_bus(), sessions, args.rate, args.seconds
+        )
+        await publisher.close()
+        results["list"] = await list_latency(settings, sessions, args.messages)
+        results["targets"] = {"completions_per_s": 3000, "steady_lag_p99_ms": 1000}
+        print(json.dumps(results, indent=2))
+    finally:
+        await engine.dispose()
+        async with admin.begin() as connection:
+            await connection.execute(text(f"DROP DATABASE IF EXISTS `{database}`"))
+        await admin.dispose()
+        await delete_rabbit_names(RABBITMQ_URL, prefix)
+        await delete_redis_prefix(REDIS_URL, redis_prefix)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backlog", type=int, default=12000, help="completions in the backlog")
+    parser.add_argument("--rate", type=int, default=300, help="steady completions per second")
+    parser.add_argument("--seconds", type=float, default=20, help="steady phase duration")
+    parser.add_argument("--messages", type=int, default=100_000, help="messages of the heavy user")
+    arguments = parser.parse_args()
+    try:
+        import uvloop  # the loop uvicorn runs the service on
+
+        uvloop.run(main(arguments))
+    except ImportError:
+        asyncio.run(main(arguments))
