@@ -244,3 +244,13 @@ async def test_an_error_ends_the_stream(make_hub: HubFactory) -> None:
         await hub.append(message_id, "delta", {"text": "never seen"})
         received = await asyncio.wait_for(collect(events), 5)
     assert [e.event for e in received] == ["error"]
+
+
+async def test_resuming_after_the_last_event_of_a_finished_stream_ends_at_once(
+    make_hub: HubFactory,
+) -> None:
+    hub = make_hub()
+    message_id = new_message()
+    await produce(hub, message_id, tokens=3)
+    async with hub.attach(message_id, 5) as events:  # the browser already had `done` (5)
+        assert await asyncio.wait_for(collect(events), 5) == []

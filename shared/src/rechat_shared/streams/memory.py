@@ -109,7 +109,10 @@ class MemoryStreamHub:
         async def read_log(after: int) -> list[StreamEvent]:
             return await self._read_log(message_id, after)
 
-        subscription = LogSubscription(read_log, last_event_id)
+        async def read_last() -> StreamEvent | None:
+            return (await self.status(message_id)).last
+
+        subscription = LogSubscription(read_log, read_last, last_event_id)
         stream = self.state.stream(message_id, create=True, maxlen=self.log_maxlen)
         assert stream is not None
         stream.subscribers.add(subscription)

@@ -113,7 +113,10 @@ class RedisStreamHub:
         async def read_log(after: int) -> list[StreamEvent]:
             return await self._read_log(message_id, after)
 
-        subscription = LogSubscription(read_log, last_event_id)
+        async def read_last() -> StreamEvent | None:
+            return (await self.status(message_id)).last
+
+        subscription = LogSubscription(read_log, read_last, last_event_id)
         live = subscription.live
 
         def on_message(payload: bytes) -> None:

@@ -12,6 +12,9 @@ from rechat_shared.events import StreamEvent
 LogReader = Callable[[int], Awaitable[list[StreamEvent]]]
 """Reads the replay log: every event with seq greater than the argument, in order."""
 
+LastReader = Callable[[], Awaitable[StreamEvent | None]]
+"""Reads the newest event of the log (None when there is none)."""
+
 RESYNC = None
 """Put on a subscription's live queue when the live feed may have lost events (reconnect)."""
 
@@ -23,9 +26,13 @@ class LogSubscription:
     after a read completed.
     """
 
-    def __init__(self, read_log: LogReader, last_event_id: int | None) -> None:
+    def __init__(
+        self, read_log: LogReader, read_last: LastReader, last_event_id: int | None
+    ) -> None:
         self.live: asyncio.Queue[StreamEvent | None] = asyncio.Queue()
         self._read_log = read_log
+        self._read_last = read_last
+        self._first_catch_up = True
         self._last = max(0, last_event_id or 0)
         self._ready: deque[StreamEvent] = deque()
         self._need_log = True
@@ -67,6 +74,11 @@ class LogSubscription:
 
     async def _catch_up(self) -> None:
         events = await self._read_log(self._last)
+        if not events and self._first_catch_up and self._last > 0:
+            # Resuming at (or past) the end of a finished stream: nothing more will come.
+            last_logged = await self._read_last()
+            self._finished = last_logged is not None and last_logged.is_terminal
+        self._first_catch_up = False
         gap_event, self._gap_event = self._gap_event, None
         self._need_log = False
         self._ready.extend(events)
