@@ -29,6 +29,13 @@ class WorkerContext:
         """Set a key the gateway reads (`conv:{id}:dify`, `msg:{id}:dify`)."""
         await self.redis.set(self.keys(*parts), value, ex=self.settings.record_seconds)
 
+    async def remember_all(self, values: dict[tuple[str, ...], str]) -> None:
+        """Several `remember`s in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for parts, value in values.items():
+                pipe.set(self.keys(*parts), value, ex=self.settings.record_seconds)
+            await pipe.execute()
+
     async def recall(self, *parts: str) -> str | None:
         raw = await self.redis.get(self.keys(*parts))
         if raw is None:

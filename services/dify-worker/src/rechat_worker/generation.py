@@ -151,14 +151,15 @@ class Generation:
             return None
 
     async def _handle(self, stream: DifyStream, event: DifyEvent) -> None:
-        await self._remember_ids(stream)
-        if self._stop_requested and not self._stop_sent:
-            await self._send_stop(stream)
         for name, data in self.mapper.map(event):
             if name == "delta" and self.first_token_at is None:
                 self.first_token_at = utcnow()
                 metrics.FIRST_TOKEN.observe(time.monotonic() - self._started)
             await self.writer.emit(name, data)
+        # after the first token went out: the ids matter for the next turn, not for this one
+        await self._remember_ids(stream)
+        if self._stop_requested and not self._stop_sent:
+            await self._send_stop(stream)
 
     async def _send_stop(self, stream: DifyStream) -> None:
         """Ask Dify to stop the task (once its id is known)."""
@@ -178,17 +179,16 @@ class Generation:
 
     async def _remember_ids(self, stream: DifyStream) -> None:
         """Tell the gateway the Dify ids as soon as they are known (follow-up turns, feedback)."""
+        values: dict[tuple[str, ...], str] = {}
         if not self._remembered_conversation and stream.conversation_id:
             self._remembered_conversation = True
             if stream.conversation_id != self.request.dify_conversation_id:
-                await self.context.remember(
-                    "conv", self.request.conversation_id, "dify", value=stream.conversation_id
-                )
+                values[("conv", self.request.conversation_id, "dify")] = stream.conversation_id
         if not self._remembered_message and stream.message_id:
             self._remembered_message = True
-            await self.context.remember(
-                "msg", self.request.message_id, "dify", value=stream.message_id
-            )
+            values[("msg", self.request.message_id, "dify")] = stream.message_id
+        if values:
+            await self.context.remember_all(values)
 
     def _outcome(self, status: Literal["done", "stopped", "failed"]) -> Outcome:
         stream = self._stream

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from contextlib import AsyncExitStack
@@ -178,9 +179,10 @@ class ChatService:
             owner = None
             if new_conversation:
                 owner = ConversationOwner(user_id=principal.user_id, app_id=app.id)
-            await self.records.save(record, owner)
-            subscription = await resources.enter_async_context(
-                self.hub.attach(record.message_id, None)
+            # independent round trips, both needed before the request goes out
+            _, subscription = await asyncio.gather(
+                self.records.save(record, owner),
+                resources.enter_async_context(self.hub.attach(record.message_id, None)),
             )
             await self.bus.publish(self._request(record, app, turn, new_conversation))
         except BaseException:
