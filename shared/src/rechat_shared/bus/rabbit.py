@@ -287,8 +287,10 @@ class _RabbitConsumer:
                 await _settle(decoded[0][0], ack=False)
                 return
         else:
-            for message, _ in decoded:
-                await _settle(message, ack=True)
+            # One frame for the batch: every earlier delivery of this channel is settled
+            # already (batches run one at a time, rejects happen before), so "multiple" acks
+            # exactly these.
+            await _settle(decoded[-1][0], ack=True, multiple=True)
             return
         for index, pair in enumerate(decoded):  # find the poison: retry each on its own
             try:
@@ -299,11 +301,13 @@ class _RabbitConsumer:
                 raise
 
 
-async def _settle(message: AbstractIncomingMessage, *, ack: bool, requeue: bool = True) -> None:
+async def _settle(
+    message: AbstractIncomingMessage, *, ack: bool, requeue: bool = True, multiple: bool = False
+) -> None:
     """Ack, nack or reject; a channel lost meanwhile already handed the message back."""
     try:
         if ack:
-            await message.ack()
+            await message.ack(multiple=multiple)
         elif requeue:
             await message.nack(requeue=True)
         else:
