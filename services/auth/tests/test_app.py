@@ -1,13 +1,14 @@
-"""The entry points the `rechat` CLI calls: migrations and creating an admin."""
+"""The app as a whole: the CLI entry points (migrations, creating an admin), documented routes."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
 
-from rechat_auth.app import create_admin, run_migrations
+from rechat_auth.app import create_admin, create_app, run_migrations
 from rechat_auth.config import Settings
 from rechat_auth.testing import PASSWORD, Running, UserEvents
+from rechat_auth.users.passwords import DECOY_HASH, Passwords
 from rechat_shared.errors import Conflict
 
 
@@ -27,3 +28,25 @@ async def test_create_admin_then_sign_in(
         await create_admin("root@example.com", PASSWORD, "Again", settings=settings)
     with pytest.raises(ValidationError):
         await create_admin("not-an-email", "short", "", settings=settings)
+
+
+def test_every_public_route_is_documented(settings: Settings) -> None:
+    """Each operation has a one-line description and a response schema (or is a 204)."""
+    document = create_app(settings).openapi()
+    operations = [
+        (f"{method.upper()} {path}", operation)
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    ]
+    assert len(operations) >= 15
+    for name, operation in operations:
+        assert operation.get("description"), name
+        assert "\n" not in operation["description"].strip(), name
+        success = {code: answer for code, answer in operation["responses"].items() if code < "300"}
+        assert success, name
+        for code, answer in success.items():
+            assert code == "204" or "schema" in answer["content"]["application/json"], name
+
+
+def test_decoy_hash_matches_the_service_parameters() -> None:
+    assert not Passwords().needs_rehash(DECOY_HASH)

@@ -10,6 +10,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 OWASP_MEMORY_KIB = 19456
 OWASP_TIME_COST = 2
 OWASP_PARALLELISM = 1
+# A hash at the same parameters that no password matches: verifying against it costs what a
+# real verification costs, so an unknown email answers as slowly as a wrong password.
+DECOY_HASH = (
+    "$argon2id$v=19$m=19456,t=2,p=1$GuwLUCFxiLWhJgltVSZ7BQ"
+    "$6D0GJ5KsZhB8R2DQltxvr8FFCRbK3cf4mAG+XY6qhjo"
+)
 
 
 class Passwords:
@@ -19,7 +25,6 @@ class Passwords:
             memory_cost=OWASP_MEMORY_KIB,
             parallelism=OWASP_PARALLELISM,
         )
-        self._decoy: str | None = None
 
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(self._hasher.hash, password)
@@ -35,6 +40,4 @@ class Passwords:
 
     async def verify_decoy(self, password: str) -> None:
         """Spend the time of one verification for an unknown email, so timing reveals nothing."""
-        if self._decoy is None:
-            self._decoy = await self.hash("decoy password that matches nothing")
-        await self.verify(self._decoy, password)
+        await self.verify(DECOY_HASH, password)
