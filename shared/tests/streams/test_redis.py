@@ -1,12 +1,18 @@
-"""Redis-only behaviour: the shared pub/sub connection recovers from being cut."""
+"""Redis-only behaviour: the shared pub/sub connection recovers from being cut; an
+unreachable Redis fails fast with a typed error."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
+import pytest
+
 from rechat_shared.events import StreamEvent
+from rechat_shared.streams import StreamUnavailable
 from rechat_shared.streams.redis_hub import RedisStreamHub
+from rechat_shared.testing.processes import free_port
 
 
 async def kill_pubsub_connection(hub: RedisStreamHub) -> None:
@@ -44,3 +50,17 @@ async def test_subscriptions_survive_a_cut_pubsub_connection(
     finally:
         await gateway.close()
         await worker.close()
+
+
+async def test_redis_down_fails_fast_with_a_typed_error(redis_prefix: str) -> None:
+    hub = RedisStreamHub(f"redis://127.0.0.1:{free_port()}/0", redis_prefix, subscribe_timeout=0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(StreamUnavailable):
+            await hub.append(str(uuid.uuid4()), "delta", {"text": "x"})
+        with pytest.raises(StreamUnavailable):
+            async with hub.attach(str(uuid.uuid4())):
+                pass
+    finally:
+        await hub.close()
+    assert time.monotonic() - started < 3

@@ -87,7 +87,11 @@ class AutoPipeline:
             while self._pending:
                 batch = self._pending[:_MAX_BATCH]
                 del self._pending[:_MAX_BATCH]
-                await self._execute(batch)
+                try:
+                    await self._execute(batch)
+                except asyncio.CancelledError:
+                    _fail(batch, StreamUnavailable("The stream hub is closing"))
+                    raise
 
     async def _execute(self, batch: list[_Pending]) -> None:
         try:
@@ -100,10 +104,7 @@ class AutoPipeline:
                 for index, result in zip(missing, retried, strict=True):
                     results[index] = result
         except (RedisError, OSError) as exc:
-            failure = StreamUnavailable(f"Redis is unavailable: {exc!r}")
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(failure)
+            _fail(batch, StreamUnavailable(f"Redis is unavailable: {exc!r}"))
             return
         for (_, future), result in zip(batch, results, strict=True):
             if future.done():
@@ -131,3 +132,11 @@ class AutoPipeline:
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._runner
+        pending, self._pending = self._pending, []
+        _fail(pending, StreamUnavailable("The stream hub is closed"))
+
+
+def _fail(batch: list[_Pending], failure: Exception) -> None:
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(failure)

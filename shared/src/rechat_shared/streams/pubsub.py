@@ -47,7 +47,8 @@ class _Channel:
 
 
 class PubSubMux:
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis, subscribe_timeout: float = SUBSCRIBE_TIMEOUT) -> None:
+        self.subscribe_timeout = subscribe_timeout
         self._client = client
         self._channels: dict[bytes, _Channel] = {}
         self._connection: AbstractConnection | None = None
@@ -70,7 +71,7 @@ class PubSubMux:
         else:
             entry.listeners.add(listener)
         try:
-            async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
+            async with asyncio.timeout(self.subscribe_timeout):
                 await asyncio.shield(entry.confirmed)
         except TimeoutError as exc:
             self.unsubscribe(channel, listener)

@@ -24,7 +24,7 @@ from rechat_shared.streams.base import (
     StreamStatus,
 )
 from rechat_shared.streams.cancel import CancelWatch
-from rechat_shared.streams.pubsub import Listener, PubSubMux
+from rechat_shared.streams.pubsub import SUBSCRIBE_TIMEOUT, Listener, PubSubMux
 from rechat_shared.streams.subscription import RESYNC, LogSubscription
 from rechat_shared.streams.wire import decode_live, dump_data, event_from_entry
 
@@ -51,6 +51,7 @@ class RedisStreamHub:
         cancel_ttl: int = DEFAULT_CANCEL_TTL_SECONDS,
         client_name: str | None = None,
         max_connections: int = 32,
+        subscribe_timeout: float = SUBSCRIBE_TIMEOUT,
     ) -> None:
         self.prefix = prefix
         self.log_ttl = log_ttl
@@ -72,7 +73,7 @@ class RedisStreamHub:
         self._pipeline = AutoPipeline(self._client, scripts=(_APPEND,))
         self._append_head = (b"EVALSHA", script_sha(_APPEND), b"3")
         self._append_tail = (b"%d" % log_ttl, b"%d" % log_maxlen)
-        self._mux = PubSubMux(self._client)
+        self._mux = PubSubMux(self._client, subscribe_timeout)
         self._open: set[LogSubscription] = set()
 
     def channel(self, message_id: str) -> str:
