@@ -225,7 +225,7 @@ async def seed_heavy_user(
             at = created + timedelta(seconds=m_index // 2)
             text = " ".join(rng.choice(WORDS) for _ in range(30))
             if m_index % 50 == 7:
-                text += " 今天天气很好我们去公园散步"
+                text += " serendipity 今天天气很好我们去公园散步"
             rows.append(
                 {
                     "id": new_id(),
@@ -287,11 +287,15 @@ async def list_latency(
             lambda: client.get(f"/api/conversations/{middle}/messages?limit=100"), 30
         )
         word = await timed(
-            lambda: client.get("/api/conversations", params={"q": "photosynthesis"}), 10
+            lambda: client.get("/api/conversations", params={"q": "serendipity"}), 10
+        )
+        common = await timed(
+            lambda: client.get("/api/conversations", params={"q": "photosynthesis"}), 5
         )
         chinese = await timed(
             lambda: client.get("/api/conversations", params={"q": "公园散步"}), 10
         )
+        missing = await timed(lambda: client.get("/api/conversations", params={"q": "不存在"}), 5)
     return {
         "messages": messages,
         "conversations": len(conversation_ids),
@@ -299,8 +303,10 @@ async def list_latency(
         "list_first_page": summary_ms(first),
         "list_deep_pages": summary_ms(deep),
         "messages_page": summary_ms(msgs),
-        "search_fulltext_word": summary_ms(word),
+        "search_fulltext_rare_word": summary_ms(word),
+        "search_fulltext_word_in_most_messages": summary_ms(common),
         "search_chinese_like": summary_ms(chinese),
+        "search_like_no_match_scans_all": summary_ms(missing),
     }
 
 
