@@ -174,6 +174,8 @@ class Ingest:
 
     def apply_request_dead(self, event: ChatRequested) -> None:
         """A request the workers kept failing on: its answer is failed (unless it finished)."""
+        if event.conversation_id not in self.touched:
+            return  # the conversation was deleted or is not this user's
         answer = self.rows.messages.get(event.message_id)
         at = _utc(event.occurred_at)
         if answer is not None and _outranks(answer, "failed", at, f"dead:{event.event_id}"):
