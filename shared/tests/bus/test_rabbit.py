@@ -8,10 +8,12 @@ import time
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
+import aio_pika
 import pytest
 
 from rechat_shared.bus import REQUESTS_QUEUE, BusUnavailable, Delivery
 from rechat_shared.bus.rabbit import RabbitBus
+from rechat_shared.logging import trace_id_var
 from rechat_shared.testing.processes import free_port
 
 from .conftest import eventually
@@ -149,3 +151,31 @@ async def test_a_topology_with_other_arguments_is_reported_not_crashed(
         await first.publish(chat_requested())  # the existing topology is untouched
     finally:
         await first.close()
+
+
+async def test_messages_carry_persistence_id_type_schema_and_trace(
+    rabbitmq_url: str, bus_prefix: str
+) -> None:
+    bus = RabbitBus(rabbitmq_url, bus_prefix)
+    await bus.connect()
+    request = chat_requested()
+    token = trace_id_var.set("trace-xyz")
+    try:
+        await bus.publish(request)
+    finally:
+        trace_id_var.reset(token)
+    connection = await aio_pika.connect(rabbitmq_url)
+    try:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(bus.topology.name(REQUESTS_QUEUE), passive=True)
+        message = await queue.get(timeout=5)
+        assert message is not None
+        assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+        assert message.message_id == request.event_id
+        assert message.content_type == "application/json"
+        assert message.headers["x-schema-version"] == request.schema_version
+        assert message.headers["x-trace-id"] in ("trace-xyz", b"trace-xyz")
+        await message.ack()
+    finally:
+        await connection.close()
+        await bus.close()
