@@ -130,6 +130,7 @@ def nginx_url(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactor
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)
+        print(rechat.log_tail(200))  # shown by pytest when a test failed
         assert rechat.stop() == 0, rechat.log_tail()
 
 

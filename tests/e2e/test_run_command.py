@@ -88,6 +88,7 @@ def newcomer_journey(rechat: RunningRechat) -> None:
 
 def stop_cleanly(rechat: RunningRechat, sig: int = signal.SIGINT) -> None:
     """The signal stops everything: exit 0, no traceback, no service process left behind."""
+    print(rechat.log_tail(200))  # shown by pytest when the test failed
     code = rechat.stop(sig=sig)
     assert code == 0, rechat.log_tail()
     log = rechat.log_path.read_text()

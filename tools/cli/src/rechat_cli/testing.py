@@ -90,15 +90,17 @@ class Journey:
         return next(app for app in self.apps() if app["name"] == DEMO_APP_NAME)
 
     def chat(
-        self, app_id: str, query: str, conversation_id: str | None = None
+        self, app_id: str, query: str, conversation_id: str | None = None, within: float = 30.0
     ) -> list[StreamEvent]:
-        """Send a message and read its SSE answer to the end, noting when each event came."""
+        """Send a message and read its SSE answer to the end (`done` or `error`, within
+        `within` seconds), noting when each event came."""
+        deadline = time.monotonic() + within
         body: dict[str, Any] = {"app_id": app_id, "query": query}
         if conversation_id:
             body["conversation_id"] = conversation_id
         events: list[StreamEvent] = []
         with (
-            self.client(timeout=60.0) as client,
+            self.client(timeout=20.0) as client,
             client.stream("POST", "/api/chat/messages", json=body) as response,
         ):
             if not response.is_success:
@@ -107,6 +109,8 @@ class Journey:
             assert response.headers["content-type"].startswith("text/event-stream")
             block: list[str] = []
             for line in response.iter_lines():
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"no end of the answer in {within:.0f} s: {events}")
                 if line:
                     block.append(line)
                     continue
