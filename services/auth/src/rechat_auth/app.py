@@ -22,6 +22,7 @@ from rechat_auth.keys.endpoints import router as keys_router
 from rechat_auth.keys.service import load_keyring
 from rechat_auth.runtime import AuthRuntime
 from rechat_auth.sessions.endpoints import router as sessions_router
+from rechat_auth.sessions.maintenance import run_maintenance
 from rechat_auth.users.endpoints import router as users_router
 from rechat_auth.users.schemas import User as UserSchema
 from rechat_auth.users.schemas import UserCreate
@@ -82,15 +83,26 @@ def _redis(settings: Settings) -> Redis:
 
 
 @asynccontextmanager
-async def _relaying(runtime: AuthRuntime, bus: EventBus) -> AsyncIterator[None]:
-    interval = runtime.settings.outbox_interval_seconds
-    relay = asyncio.create_task(runtime.outbox.run(interval, bus.connect), name="auth-outbox")
+async def _background(runtime: AuthRuntime, bus: EventBus) -> AsyncIterator[None]:
+    """The service's loops: the outbox relay and the refresh-token purge."""
+    settings = runtime.settings
+    tasks = [
+        asyncio.create_task(
+            runtime.outbox.run(settings.outbox_interval_seconds, bus.connect), name="auth-outbox"
+        ),
+        asyncio.create_task(
+            run_maintenance(runtime.sessions, settings.maintenance_interval_seconds),
+            name="auth-maintenance",
+        ),
+    ]
     try:
         yield
     finally:
-        relay.cancel()
-        with suppress(asyncio.CancelledError):
-            await relay
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
+                await task
 
 
 @asynccontextmanager
@@ -114,7 +126,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             # the settings row is what registrations lock; it must exist before they start
             await AuthSettingsRepository(session).get()
         runtime = AuthRuntime.build(settings, sessions, redis, keyring, bus)
-        await stack.enter_async_context(_relaying(runtime, bus))
+        await stack.enter_async_context(_background(runtime, bus))
         app.state.sessions = sessions
         app.state.keyring = keyring
         app.state.auth = runtime

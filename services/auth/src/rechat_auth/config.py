@@ -40,6 +40,10 @@ class Settings(ServiceSettings, JWTVerifySettings):
     outbox_interval_seconds: float = Field(
         default=5.0, validation_alias="AUTH_OUTBOX_INTERVAL_SECONDS"
     )
+    # how often expired refresh tokens are deleted
+    maintenance_interval_seconds: float = Field(
+        default=3600.0, validation_alias="AUTH_MAINTENANCE_INTERVAL_SECONDS"
+    )
 
     # signing key: PEM in the variable or a file; development generates one into the data dir
     private_key: SecretStr | None = Field(default=None, validation_alias="AUTH_PRIVATE_KEY")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rechat_auth.models import RefreshToken
@@ -56,3 +56,16 @@ class RefreshTokenRepository:
         if keep_family is not None:
             statement = statement.where(RefreshToken.family_id != keep_family)
         await self.session.execute(statement.values(revoked_at=now))
+
+    async def delete_expired(self, before: datetime, limit: int) -> int:
+        """Forget up to `limit` tokens that expired before `before`; how many went."""
+        expired = (
+            select(RefreshToken.id)
+            .where(RefreshToken.expires_at < before)
+            .order_by(RefreshToken.expires_at)
+            .limit(limit)
+        )
+        ids = list((await self.session.execute(expired)).scalars())
+        if ids:
+            await self.session.execute(delete(RefreshToken).where(RefreshToken.id.in_(ids)))
+        return len(ids)
