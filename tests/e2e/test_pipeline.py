@@ -27,6 +27,7 @@ import pytest
 import schemathesis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, Phase, given, settings
+from redis.asyncio import Redis
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
@@ -582,6 +583,76 @@ async def test_a_worker_killed_mid_stream_is_replaced_by_another(stack: Stack) -
     )
     answers = [m for m in page.json()["items"] if m["role"] == "assistant"]
     assert len(answers) == 1
+
+
+async def test_resume_after_the_log_expired_comes_from_history(stack: Stack) -> None:
+    user = await stack.user()
+    stream = await stack.send(user, "[[tokens:5]]")
+    start = stream.start
+    await stack.stored(user, start["conversation_id"], start["message_id"])
+    redis = Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        log = f"{stack.env['REDIS_PREFIX']}stream:{start['message_id']}:log"
+        assert await redis.delete(log) == 1
+    finally:
+        await redis.aclose()
+    resumed = await open_stream(
+        stack.client,
+        "GET",
+        f"/api/chat/messages/{start['message_id']}/stream",
+        headers={**user.headers, "Last-Event-ID": "2"},
+    )
+    assert [event.event for event in resumed.events] == ["replace", "done"]
+    assert resumed.text == stream.text
+    assert resumed.last.data["status"] == "done"
+
+
+async def test_workflow_apps_stream_node_progress(
+    stack: Stack, dify_emulator: RunningEmulator
+) -> None:
+    created = await stack.client.post(
+        "/api/admin/apps",
+        json={
+            "name": "Emulator workflow",
+            "base_url": dify_emulator.base_url,
+            "api_key": dify_emulator.keys["workflow"],
+            "mode": "workflow",
+        },
+        headers=stack.admin.headers,
+    )
+    user = await stack.user()
+    stream = await open_stream(
+        stack.client,
+        "POST",
+        "/api/chat/messages",
+        headers=user.headers,
+        json_body={"app_id": created.json()["id"], "query": "[[tokens:4]]"},
+    )
+    nodes = [event.data for event in stream.events if event.event == "node"]
+    assert {node["status"] for node in nodes} >= {"running", "succeeded"}
+    assert stream.last.event == "done"
+    assert stream.text
+
+
+async def test_uploaded_files_go_with_the_question(stack: Stack) -> None:
+    user = await stack.user()
+    png = bytes.fromhex("89504e470d0a1a0a") + b"\x00" * 64
+    uploaded = await stack.client.post(
+        "/api/files",
+        data={"app_id": stack.app_id},
+        files={"file": ("dot.png", png, "image/png")},
+        headers=user.headers,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    file = uploaded.json()
+    assert file["type"] == "image"
+    assert file["name"] == "dot.png"
+    stream = await stack.send(
+        user,
+        "[[tokens:2]] what is in the picture?",
+        files=[{"type": "image", "transfer_method": "local_file", "upload_file_id": file["id"]}],
+    )
+    assert stream.last.event == "done"
 
 
 # -- isolation and limits ----------------------------------------------------------------------

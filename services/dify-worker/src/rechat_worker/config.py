@@ -30,7 +30,7 @@ class WorkerSettings(ServiceSettings):
     feedback_concurrency: int = Field(
         default=4, ge=1, validation_alias="WORKER_FEEDBACK_CONCURRENCY"
     )
-    coalesce_ms: float = Field(default=20.0, ge=0, validation_alias="WORKER_COALESCE_MS")
+    coalesce_ms: float = Field(default=40.0, ge=0, validation_alias="WORKER_COALESCE_MS")
     """Deltas arriving within this window after one was sent are merged (the first is not
     delayed)."""
     coalesce_max_chars: int = Field(

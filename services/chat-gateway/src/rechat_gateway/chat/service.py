@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +23,6 @@ from rechat_shared.errors import BadRequest, NotFound, PayloadTooLarge, Unproces
 from rechat_shared.events import ChatFeedback, ChatRequested, StreamEvent, new_id
 from rechat_shared.security import Principal
 from rechat_shared.streams import StreamHub
-from rechat_shared.streams.base import DEFAULT_LOG_TTL_SECONDS
 
 
 def dify_user(user_id: str) -> str:
@@ -105,7 +103,8 @@ class ChatService:
         record = await self._owned(message_id, principal)
         first = [start_event(record)] if last_event_id is None else []
         status = await self.hub.status(message_id)
-        if not status.exists and time.time() - record.created_at > DEFAULT_LOG_TTL_SECONDS:
+        if not status.exists:
+            # no log: not started yet (history has it pending), or the log expired (final)
             stored = await self.history.message(authorization, record.conversation_id, message_id)
             final = final_events(stored, after=last_event_id or 0)
             if final:
