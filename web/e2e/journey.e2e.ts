@@ -36,12 +36,12 @@ describe('ReChat in a real browser', () => {
       await signIn(page, admin)
     } else {
       await page.goto('/auth')
-      await expect(page.getByRole('button', { name: 'Create Admin Account' }).isVisible()).resolves.toBe(true)
+      await page.getByRole('button', { name: 'Create Admin Account' }).waitFor()
       await shot(page, 'auth-first-run-light')
       await signUp(page, admin, 'Create Admin Account')
     }
     await page.getByTestId('user-menu-button').first().click()
-    await expect(page.getByTestId('admin-panel-link').isVisible()).resolves.toBe(true)
+    await page.getByTestId('admin-panel-link').waitFor()
     await page.keyboard.press('Escape')
   })
 
@@ -178,6 +178,7 @@ describe('ReChat in a real browser', () => {
     // A second chat to archive, a third to delete.
     for (const title of ['Chat to archive', 'Chat to delete']) {
       await page.getByTestId('new-chat').click()
+      await page.getByTestId('welcome').waitFor()
       await send(page, `Topic ${title}`)
       await waitForAnswer(page)
       await until(() => page.url().includes('/c/'), 'conversation url')
@@ -235,6 +236,7 @@ describe('ReChat in a real browser', () => {
   it('renders an answer with <img onerror> and <script> inert', async () => {
     const { page, problems } = memberSession
     await page.getByTestId('new-chat').click()
+    await page.getByTestId('welcome').waitFor()
     await send(page, 'Show me [[xss]]')
     await waitForAnswer(page)
     const content = lastAnswer(page).getByTestId('answer-content')
