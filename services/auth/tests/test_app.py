@@ -12,23 +12,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from rechat_auth.app import create_admin, create_app, run_migrations
 from rechat_auth.config import Settings
 from rechat_auth.models import Base
-from rechat_auth.testing import PASSWORD, Running, UserEvents
+from rechat_auth.testing import PASSWORD, StartAuth, UserEvents
 from rechat_auth.users.passwords import DECOY_HASH, Passwords
 from rechat_shared.errors import Conflict
 
 
 async def test_create_admin_then_sign_in(
-    running: Running, settings: Settings, user_events: UserEvents
+    start_auth: StartAuth, settings: Settings, user_events: UserEvents
 ) -> None:
-    await run_migrations(settings)  # idempotent on a migrated database
-    admin = await create_admin("Root@Example.com", PASSWORD, "Root", settings=settings)
-    assert (admin.email, admin.role, admin.active) == ("root@example.com", "admin", True)
-    login = await running.client.post(
-        "/api/auth/login", json={"email": "root@example.com", "password": PASSWORD}
-    )
-    assert login.json()["user"]["role"] == "admin"
-    (event,) = await user_events.wait_for(admin.id, 1)
-    assert event.change == "created"
+    async with start_auth(outbox_interval_seconds=0.1) as running:
+        await run_migrations(settings)  # idempotent on a migrated database
+        admin = await create_admin("Root@Example.com", PASSWORD, "Root", settings=settings)
+        assert (admin.email, admin.role, admin.active) == ("root@example.com", "admin", True)
+        login = await running.client.post(
+            "/api/auth/login", json={"email": "root@example.com", "password": PASSWORD}
+        )
+        assert login.json()["user"]["role"] == "admin"
+        # the CLI leaves its event in the outbox; the running service's relay publishes it
+        (event,) = await user_events.wait_for(admin.id, 1)
+        assert event.change == "created"
     with pytest.raises(Conflict):
         await create_admin("root@example.com", PASSWORD, "Again", settings=settings)
     with pytest.raises(ValidationError):

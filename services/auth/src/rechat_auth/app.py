@@ -31,6 +31,7 @@ from rechat_shared.app import create_service_app
 from rechat_shared.bus import BusUnavailable, EventBus, create_bus
 from rechat_shared.db import create_engine, create_sessionmaker, ping, unit_of_work
 from rechat_shared.errors import error_body
+from rechat_shared.events import BusEvent
 from rechat_shared.migrations import upgrade
 from rechat_shared.redis import create_redis
 from rechat_shared.security import TokenVerifier
@@ -159,6 +160,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+class _RelayedByTheService:
+    """The CLI's publisher: it never publishes itself. Its events stay in the outbox, where
+    the running auth service's relay finds them (with `memory://` only that process can
+    deliver them, and the broker may be unreachable from where the CLI runs)."""
+
+    async def publish(self, event: BusEvent) -> None:
+        raise BusUnavailable("left in the outbox for the running service")
+
+
 async def create_admin(
     email: str, password: str, name: str, settings: Settings | None = None
 ) -> UserSchema:
@@ -171,13 +181,15 @@ async def create_admin(
         stack.push_async_callback(engine.dispose)
         redis = _redis(settings)
         stack.push_async_callback(redis.aclose)
-        bus = await stack.enter_async_context(_bus(settings))
-        keyring = load_keyring(settings)
-        runtime = AuthRuntime.build(settings, create_sessionmaker(engine), redis, keyring, bus)
+        runtime = AuthRuntime.build(
+            settings,
+            create_sessionmaker(engine),
+            redis,
+            load_keyring(settings),
+            _RelayedByTheService(),
+        )
         async with unit_of_work(runtime.sessions) as session:
-            work = UnitOfWork(session)
-            user = await UserService(work, runtime).create(
+            user = await UserService(UnitOfWork(session), runtime).create(
                 data.email, data.password, data.name, role="admin"
             )
-        await work.run_after_commit()
         return UserSchema.model_validate(user)
