@@ -87,10 +87,7 @@ def _refuse_busy_port(host: str, port: int) -> None:
 def _dev(args: argparse.Namespace, log_level: str) -> int:
     from rechat_cli import dev, spa  # the services load only for the commands that need them
 
-    try:
-        mode = detect_mode()
-    except ModeError as exc:
-        raise SystemExit(f"rechat dev: {exc}") from exc
+    mode = detect_mode()
     _refuse_busy_port(args.host, args.port)
     web_dir: Path = (args.web_dir or repository_root() / "web").resolve()
     if not args.no_build:
@@ -116,15 +113,21 @@ def main(argv: list[str] | None = None) -> None:
     logs.configure(log_level)
     if env_file is not None:
         logs.say(f"read {env_file}")
-    if args.command == "dev":
-        code = _dev(args, log_level)
-    elif args.command == "migrate":
-        code = commands.migrate()
-    elif args.command == "create-admin":
-        code = commands.create_admin(args.email, args.name, args.password)
-    else:
-        code = commands.serve(args.service, args.arguments)
+    try:
+        code = _run(args, log_level)
+    except ModeError as exc:
+        raise SystemExit(f"rechat {args.command}: {exc}") from exc
     sys.exit(code)
+
+
+def _run(args: argparse.Namespace, log_level: str) -> int:
+    if args.command == "dev":
+        return _dev(args, log_level)
+    if args.command == "migrate":
+        return commands.migrate()
+    if args.command == "create-admin":
+        return commands.create_admin(args.email, args.name, args.password)
+    return commands.serve(args.service, args.arguments)
 
 
 if __name__ == "__main__":

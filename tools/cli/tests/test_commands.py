@@ -1,0 +1,57 @@
+"""`rechat migrate` and `rechat create-admin` on the embedded SQLite database, as real processes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+INFRA = ("DATABASE_URL", "RABBITMQ_URL", "REDIS_URL")
+
+
+def rechat(data_dir: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in INFRA}
+    env.update(RECHAT_DATA_DIR=str(data_dir), NO_COLOR="1")
+    return subprocess.run(
+        [sys.executable, "-m", "rechat_cli", *arguments],
+        env=env,
+        cwd=data_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_migrate_then_create_admin(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    migrated = rechat(data, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert "migrations done" in migrated.stderr
+    with sqlite3.connect(data / "rechat.db") as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert {"users", "apps", "conversations", "messages"} <= tables
+    assert {"alembic_version_auth", "alembic_version_gateway", "alembic_version_history"} <= tables
+
+    created = rechat(
+        data, "create-admin", "--email", "Root@Example.com", "--password", "s3cret-passw0rd!"
+    )
+    assert created.returncode == 0, created.stderr
+    assert "admin root@example.com created" in created.stderr
+    with sqlite3.connect(data / "rechat.db") as db:
+        assert db.execute("SELECT email, role FROM users").fetchall() == [
+            ("root@example.com", "admin")
+        ]
+
+    again = rechat(data, "create-admin", "--email", "root@example.com", "--password", "x" * 12)
+    assert again.returncode != 0
+
+
+def test_half_configured_infrastructure_is_refused(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("REDIS_URL=redis://127.0.0.1:6379/0\n")
+    refused = rechat(tmp_path / "data", "migrate")
+    assert refused.returncode == 1
+    assert "missing: DATABASE_URL, RABBITMQ_URL" in refused.stderr
