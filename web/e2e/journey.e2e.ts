@@ -323,6 +323,23 @@ describe('ReChat in a real browser', () => {
     await mobile.context.close()
   })
 
+  it('hides the sign-up link while sign-up is closed', async () => {
+    const { page } = adminSession
+    await page.goto('/admin/settings')
+    const open = page.getByTestId('signup-open')
+    await open.waitFor()
+    await open.click()
+    await until(async () => !(await open.isChecked()), 'sign-up closed')
+    const guest = await openSession(browser)
+    await guest.page.goto('/auth')
+    await guest.page.getByRole('button', { name: 'Sign in', exact: true }).waitFor()
+    await until(async () => ((await (await fetch(`${BASE_URL}/api/auth/config`)).json()) as { signup_open: boolean }).signup_open === false, 'config closed')
+    expect(await guest.page.getByRole('button', { name: 'Sign up', exact: true }).count()).toBe(0)
+    await guest.context.close()
+    await open.click()
+    await until(() => open.isChecked(), 'sign-up open again')
+  })
+
   it('saw no uncaught errors in the page', () => {
     expect(adminSession.problems).toEqual([])
     expect(memberSession.problems.filter((p) => !p.includes('401'))).toEqual([])
