@@ -739,7 +739,7 @@ async def test_broker_down_gives_503_and_everyone_reconnects(stack: Stack) -> No
             headers=user.headers,
         )
         assert down.status_code == 503
-        assert time.monotonic() - started < 3
+        assert time.monotonic() - started < 5  # publish confirms are bounded at 2.5 s
         assert down.json()["error"] == "bus_unavailable"
     finally:
         stack.broker.restore()
