@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from sqlalchemy import func, select
 
 from rechat_auth.models import OutboxEvent
@@ -42,4 +45,8 @@ async def test_events_wait_while_the_broker_is_away(
     async with start_auth(keep_data=True, outbox_interval_seconds=0.1) as online:
         (event,) = await user_events.wait_for(user_id, 1)
         assert (event.change, event.role) == ("created", "admin")
+        # the relay deletes the row once the broker confirmed: right after, not before
+        deadline = time.monotonic() + 10
+        while await waiting_events(online) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         assert await waiting_events(online) == 0
