@@ -45,13 +45,10 @@ def test_migrate_then_create_admin(tmp_path: Path) -> None:
             ("root@example.com", "admin")
         ]
 
-    again = rechat(data, "create-admin", "--email", "root@example.com", "--password", "x" * 12)
-    assert again.returncode != 0
 
-
-def test_half_configured_infrastructure_is_refused(tmp_path: Path) -> None:
-    env_file = tmp_path / ".env"
-    env_file.write_text("REDIS_URL=redis://127.0.0.1:6379/0\n")
-    refused = rechat(tmp_path / "data", "migrate")
+def test_dev_refuses_a_half_configured_environment_from_dotenv(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("REDIS_URL=redis://127.0.0.1:6379/0\n")
+    refused = rechat(tmp_path / "data", "dev", "--no-build")
     assert refused.returncode == 1
     assert "missing: DATABASE_URL, RABBITMQ_URL" in refused.stderr
+    assert not (tmp_path / "data").exists()  # refused before touching anything
