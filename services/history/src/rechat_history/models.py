@@ -36,7 +36,10 @@ class PreciseUTCDateTime(UTCDateTime):
 
 
 LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
-JSONData = sa.JSON().with_variant(mysql.JSON(), "mysql", "mariadb")
+# None is SQL NULL (not the JSON text "null"): nothing to encode for the many empty fields
+JSONData = sa.JSON(none_as_null=True).with_variant(
+    mysql.JSON(none_as_null=True), "mysql", "mariadb"
+)
 
 
 class Base(DeclarativeBase):
@@ -76,6 +79,7 @@ class Message(Base):
             "ix_messages_conversation_order", "conversation_id", "created_at", "position", "id"
         ),
         sa.Index("ix_messages_user_id", "user_id"),
+        sa.Index("ix_messages_conversation_updated", "conversation_id", "updated_at"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Executable, Select, Table, delete, func, insert, select
+from sqlalchemy import Executable, ScalarSelect, Table, delete, func, insert, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from rechat_history.ingest.rows import ConversationRow, FeedbackRow, MessageRow, UsageRow
 from rechat_history.models import (
@@ -161,46 +162,52 @@ async def erase_user(session: AsyncSession, user_id: str, at: datetime) -> None:
 
 
 async def summaries(session: AsyncSession, conversation_ids: Collection[str]) -> dict[str, Summary]:
-    """Per conversation: the latest message activity, the latest text, the first question."""
+    """Per conversation: the latest message activity, the latest text, the first question
+    (one query; each part walks an index of the conversation's messages and stops early)."""
     result = {conversation_id: Summary() for conversation_id in conversation_ids}
     if not result:
         return result
-    activity = (
-        select(Message.conversation_id, func.max(Message.updated_at))
-        .where(Message.conversation_id.in_(conversation_ids))
-        .group_by(Message.conversation_id)
-    )
-    for conversation_id, last in await session.execute(activity):
-        result[conversation_id].last_activity = last
-    for conversation_id, text in await session.execute(_edge_text(conversation_ids, latest=True)):
-        result[conversation_id].preview = _one_line(text, PREVIEW_LENGTH)
-    for conversation_id, text in await session.execute(_edge_text(conversation_ids, latest=False)):
-        result[conversation_id].first_question = _one_line(text, PLACEHOLDER_TITLE_LENGTH)
+    query = select(
+        Conversation.id,
+        _activity(),
+        _edge_text(latest=True),
+        _edge_text(latest=False),
+    ).where(Conversation.id.in_(conversation_ids))
+    for conversation_id, last, latest, first in await session.execute(query):
+        summary = result[conversation_id]
+        summary.last_activity = last
+        summary.preview = _one_line(latest, PREVIEW_LENGTH)
+        summary.first_question = _one_line(first, PLACEHOLDER_TITLE_LENGTH)
     return result
 
 
-def _edge_text(conversation_ids: Collection[str], *, latest: bool) -> Select[str, str]:
-    """The newest non-empty message text (`latest`) or the oldest question, per conversation."""
-    if latest:
-        order = (Message.created_at.desc(), Message.position.desc(), Message.id.desc())
-        length = PREVIEW_LENGTH * 2
-        condition = Message.content != ""
-    else:
-        order = (Message.created_at.asc(), Message.position.asc(), Message.id.asc())
-        length = PLACEHOLDER_TITLE_LENGTH * 2
-        condition = Message.role == "user"
-    ranked = (
-        select(
-            Message.conversation_id,
-            func.substr(Message.content, 1, length).label("text"),
-            func.row_number()
-            .over(partition_by=Message.conversation_id, order_by=order)
-            .label("rank"),
-        )
-        .where(Message.conversation_id.in_(conversation_ids), condition)
-        .subquery()
+def _activity() -> ScalarSelect[datetime]:
+    message = aliased(Message)
+    return (
+        select(func.max(message.updated_at))
+        .where(message.conversation_id == Conversation.id)
+        .correlate(Conversation)
+        .scalar_subquery()
     )
-    return select(ranked.c.conversation_id, ranked.c.text).where(ranked.c.rank == 1)
+
+
+def _edge_text(*, latest: bool) -> ScalarSelect[str]:
+    """The newest non-empty message text (`latest`) or the oldest question."""
+    message = aliased(Message)
+    if latest:
+        order = (message.created_at.desc(), message.position.desc(), message.id.desc())
+        length, condition = PREVIEW_LENGTH * 2, message.content != ""
+    else:
+        order = (message.created_at.asc(), message.position.asc(), message.id.asc())
+        length, condition = PLACEHOLDER_TITLE_LENGTH * 2, message.role == "user"
+    return (
+        select(func.substr(message.content, 1, length))
+        .where(message.conversation_id == Conversation.id, condition)
+        .order_by(*order)
+        .limit(1)
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
 
 
 def _one_line(text: str | None, length: int) -> str:

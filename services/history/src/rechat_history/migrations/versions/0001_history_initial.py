@@ -83,6 +83,9 @@ def upgrade() -> None:
         ["conversation_id", "created_at", "position", "id"],
     )
     op.create_index("ix_messages_user_id", "messages", ["user_id"])
+    op.create_index(
+        "ix_messages_conversation_updated", "messages", ["conversation_id", "updated_at"]
+    )
     op.create_table(
         "message_feedback",
         sa.Column("message_id", sa.String(36), nullable=False),
