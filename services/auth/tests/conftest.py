@@ -52,7 +52,7 @@ def signing_key() -> Ed25519PrivateKey:
 @pytest.fixture(scope="session")
 async def auth_engine(mariadb_url: str) -> AsyncIterator[AsyncEngine]:
     """The run's database with auth's migrations applied once."""
-    await run_migrations(Settings(database_url=mariadb_url, _env_file=None))  # type: ignore[call-arg]
+    await run_migrations(Settings(database_url=mariadb_url, _env_file=None))
     engine = create_engine(mariadb_url)
     yield engine
     await engine.dispose()
@@ -98,7 +98,7 @@ def settings(
     signing_key: Ed25519PrivateKey,
     tmp_path: Any,
 ) -> Settings:
-    return Settings(  # type: ignore[call-arg]
+    return Settings(
         _env_file=None,
         database_url=mariadb_url,
         redis_url=redis_url,

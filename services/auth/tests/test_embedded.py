@@ -17,9 +17,7 @@ from rechat_shared.bus import HISTORY_QUEUE, create_bus
 
 async def test_sqlite_memory_redis_and_memory_bus(tmp_path: Path) -> None:
     memory = f"memory://{uuid.uuid4().hex}"
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, data_dir=tmp_path, redis_url=memory, rabbitmq_url=memory
-    )
+    settings = Settings(_env_file=None, data_dir=tmp_path, redis_url=memory, rabbitmq_url=memory)
     app = create_app(settings)
     events = UserEvents()
     listener = create_bus(memory)

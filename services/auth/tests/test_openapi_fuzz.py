@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from itertools import product
+from typing import Any
 
 import httpx
 import pytest
@@ -21,6 +22,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from rechat_shared.testing.processes import ServiceProcess
+
+APIOperation = schemathesis.APIOperation[Any, Any, Any, Any]
+Case = schemathesis.Case[Any]
 
 CHECKS = [
     not_a_server_error,
@@ -50,13 +54,13 @@ async def admin_headers(fuzzed_auth: ServiceProcess) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def has_inputs(operation: schemathesis.APIOperation) -> bool:
+def has_inputs(operation: APIOperation) -> bool:
     return bool(len(operation.body) or len(operation.query) or len(operation.path_parameters))
 
 
 def test_openapi_conformance(fuzzed_auth: ServiceProcess, admin_headers: dict[str, str]) -> None:
     schema = schemathesis.openapi.from_url(f"{fuzzed_auth.url}/openapi.json")
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations: list[APIOperation] = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     assert len(operations) >= 15
 
     calls: Counter[str] = Counter()
@@ -73,7 +77,7 @@ def test_openapi_conformance(fuzzed_auth: ServiceProcess, admin_headers: dict[st
             suppress_health_check=list(HealthCheck),
             database=None,
         )
-        def conforms(case: schemathesis.Case) -> None:
+        def conforms(case: Case) -> None:
             calls[case.operation.label] += 1
             case.call_and_validate(
                 base_url=fuzzed_auth.url, headers=admin_headers, checks=CHECKS, timeout=10

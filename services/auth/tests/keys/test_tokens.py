@@ -198,7 +198,7 @@ async def test_previous_key_stays_published_and_valid(
 
 
 def test_development_key_is_generated_once(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=tmp_path)
     first = load_keyring(settings)
     second = load_keyring(settings)
     assert first.current.kid == second.current.kid
@@ -209,10 +209,8 @@ def test_development_key_is_generated_once(tmp_path: Path) -> None:
 
 def test_production_refuses_to_start_without_a_key(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="AUTH_PRIVATE_KEY"):
-        Settings(  # type: ignore[call-arg]
-            _env_file=None, environment="production", secret_key="s" * 40, data_dir=tmp_path
-        )
-    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+        Settings(_env_file=None, environment="production", secret_key="s" * 40, data_dir=tmp_path)
+    settings = Settings(_env_file=None, data_dir=tmp_path)
     settings.environment = Environment.PRODUCTION
     with pytest.raises(SigningKeyMissing):
         load_keyring(settings)
@@ -229,7 +227,7 @@ def test_key_from_a_file_and_rsa_keys(tmp_path: Path) -> None:
             serialization.NoEncryption(),
         )
     )
-    settings = Settings(_env_file=None, private_key_file=key_file)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, private_key_file=key_file)
     keyring = load_keyring(settings)
     assert keyring.current.algorithm == "RS256"
     (jwk,) = keyring.jwks()
