@@ -32,8 +32,8 @@ class UserRepository:
 
     async def get(self, user_id: str, *, lock: bool = False) -> User | None:
         statement = select(User).where(User.id == user_id)
-        if lock:
-            statement = statement.with_for_update()
+        if lock:  # the latest committed row, even if this session loaded it before
+            statement = statement.with_for_update().execution_options(populate_existing=True)
         return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def get_by_email(self, email: str) -> User | None:
