@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
+
+from rechat_shared.testing.processes import free_port
 
 INFRA = ("DATABASE_URL", "RABBITMQ_URL", "REDIS_URL")
 
@@ -52,3 +58,28 @@ def test_dev_refuses_a_half_configured_environment_from_dotenv(tmp_path: Path) -
     assert refused.returncode == 1
     assert "missing: DATABASE_URL, RABBITMQ_URL" in refused.stderr
     assert not (tmp_path / "data").exists()  # refused before touching anything
+
+
+def test_serve_runs_one_service_with_its_own_flags(tmp_path: Path) -> None:
+    port = free_port()
+    # our own interpreter and module
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rechat_cli", "serve", "dify-emulator", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, "rechat serve exited"
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "rechat serve did not answer"
+                time.sleep(0.1)
+        assert health.json()["status"] == "ok"
+    finally:
+        process.terminate()
+        # uvicorn stops gracefully, then ends by the signal it caught, as every service does
+        assert process.wait(timeout=10) in (0, -signal.SIGTERM)
