@@ -233,6 +233,17 @@ describe('ReChat in a real browser', () => {
     await page.getByTestId('chat-input').first().fill('')
   })
 
+  it('attaches a file through the gateway and sends it with the message', async () => {
+    const { page } = memberSession
+    await page.getByTestId('new-chat').click()
+    await page.getByTestId('welcome').waitFor()
+    await page.getByTestId('file-input').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('Meeting notes: ship it.') })
+    await page.getByTestId('attachments').getByText('notes.txt').waitFor()
+    await send(page, 'Summarise the attached notes')
+    await waitForAnswer(page)
+    expect(await page.getByTestId('user-message').last().innerText()).toContain('Summarise the attached notes')
+  })
+
   it('renders an answer with <img onerror> and <script> inert', async () => {
     const { page, problems } = memberSession
     await page.getByTestId('new-chat').click()

@@ -116,6 +116,9 @@ export async function signUp(page: Page, who: { name: string; email: string; pas
 export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
   await page.evaluate((value) => localStorage.setItem('theme', value), theme)
   await page.reload()
+  // Let the page's session refresh finish: leaving mid-refresh drops the rotated cookie, and the
+  // next page would present a used refresh token (which the server treats as theft).
+  await page.waitForLoadState('networkidle')
 }
 
 /** The last answer in the conversation. */

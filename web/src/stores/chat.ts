@@ -13,6 +13,9 @@ import { buildTurns } from '@/lib/turns'
 
 let localIds = 0
 
+/** A question sent but not yet accepted by the server (no `start` yet); survives a lost session. */
+export const UNSENT_KEY = 'rechat:unsent'
+
 export const useChatStore = defineStore('chat', () => {
   const conversationId = ref<string | null>(null)
   const messages = ref<Message[]>([])
@@ -81,6 +84,7 @@ export const useChatStore = defineStore('chat', () => {
           if (!event) return
           reconnecting.value = false
           if (event.event === 'start') {
+            sessionStorage.removeItem(UNSENT_KEY)
             if (question) question.id = event.data.user_message_id
             if (!conversationId.value) {
               conversationId.value = event.data.conversation_id
@@ -96,11 +100,12 @@ export const useChatStore = defineStore('chat', () => {
       })
     } catch (error) {
       if (error instanceof ApiError && error.status === 401 && question) {
-        // Session lost: keep what the user typed for after signing in again.
-        sessionStorage.setItem(`draft:${conversationId.value ?? 'new'}`, question.content)
+        // Session lost before the question reached the server: it stays in UNSENT_KEY, and the
+        // input offers it again after signing in.
         messages.value = messages.value.filter((m) => m !== question && m !== answer)
         return
       }
+      sessionStorage.removeItem(UNSENT_KEY)
       const message = error instanceof Error ? error.message : String(error)
       answer.status = 'failed'
       answer.error = { code: error instanceof ApiError ? error.code : 'stream_failed', message }
@@ -116,6 +121,7 @@ export const useChatStore = defineStore('chat', () => {
   }
 
   async function send(body: Omit<SendBody, 'conversation_id'>) {
+    sessionStorage.setItem(UNSENT_KEY, body.query)
     const question = push(localMessage('user', body.query))
     question.files = (body.files ?? []).map((f) => ({ id: f.upload_file_id, type: f.type }))
     const answer = push(localMessage('assistant'))
