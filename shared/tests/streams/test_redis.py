@@ -64,3 +64,22 @@ async def test_redis_down_fails_fast_with_a_typed_error(redis_prefix: str) -> No
     finally:
         await hub.close()
     assert time.monotonic() - started < 3
+
+
+async def test_a_refused_append_fails_alone_in_its_batch(redis_url: str, redis_prefix: str) -> None:
+    hub = RedisStreamHub(redis_url, redis_prefix)
+    broken, healthy = str(uuid.uuid4()), [str(uuid.uuid4()) for _ in range(20)]
+    try:
+        # a log key of the wrong type: Redis refuses that stream's XADD
+        await hub._client.set(f"{hub.channel(broken)}:log", b"not a stream")
+        outcomes = await asyncio.gather(
+            hub.append(broken, "delta", {"text": "x"}),
+            *(hub.append(m, "delta", {"text": "y"}) for m in healthy),
+            return_exceptions=True,
+        )
+        assert isinstance(outcomes[0], StreamUnavailable)
+        assert [e.seq for e in outcomes[1:] if isinstance(e, StreamEvent)] == [1] * len(healthy)
+        for message_id in healthy:
+            assert (await hub.status(message_id)).last_seq == 1
+    finally:
+        await hub.close()

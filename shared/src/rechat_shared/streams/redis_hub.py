@@ -2,9 +2,10 @@
 Stream as replay log, pub/sub for live delivery, and the stop signal.
 
 `append` is one Lua script, so sequencing, XADD, EXPIRE and PUBLISH cost one round trip and
-are atomic: a live event is always in the log already. Log entry ids are `{seq}-0`, so
-"events after n" is a plain `XRANGE log n+1 +`. The counter outlives the log by a minute, so
-a log id can never go backwards (XADD would refuse it).
+are atomic: a live event is always in the log already. The appends that pile up while a batch
+is in flight run as one call of the script (see `autopipeline`). Log entry ids are `{seq}-0`,
+so "events after n" is a plain `XRANGE log n+1 +`. The counter outlives the log by a minute,
+so a log id can never go backwards (XADD would refuse it).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from rechat_shared.events import StreamEvent, StreamEventName
-from rechat_shared.streams.autopipeline import AutoPipeline, pack_command, script_sha
+from rechat_shared.streams.autopipeline import AutoPipeline, BatchScript
 from rechat_shared.streams.base import (
     DEFAULT_CANCEL_TTL_SECONDS,
     DEFAULT_LOG_MAXLEN,
@@ -28,13 +29,25 @@ from rechat_shared.streams.pubsub import SUBSCRIBE_TIMEOUT, Listener, PubSubMux
 from rechat_shared.streams.subscription import RESYNC, LogSubscription
 from rechat_shared.streams.wire import decode_live, dump_data, event_from_entry
 
+# KEYS: seq, log, channel of each event. ARGV: log ttl, log maxlen, then name, data of each.
 _APPEND = """
-local seq = redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[3] + 60)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], seq .. '-0', 'e', ARGV[1], 'd', ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('PUBLISH', KEYS[3], seq .. ' ' .. ARGV[1] .. ' ' .. ARGV[2])
-return seq
+local ttl, maxlen = tonumber(ARGV[1]), ARGV[2]
+local replies = {}
+for i = 1, #KEYS / 3 do
+  local seq_key, log, channel = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+  local name, data = ARGV[2 * i + 1], ARGV[2 * i + 2]
+  local seq = redis.call('INCR', seq_key)
+  redis.call('EXPIRE', seq_key, ttl + 60)
+  local added = redis.pcall('XADD', log, 'MAXLEN', '~', maxlen, seq .. '-0', 'e', name, 'd', data)
+  if type(added) == 'table' and added.err then
+    replies[i] = tostring(added.err)
+  else
+    redis.call('EXPIRE', log, ttl)
+    redis.call('PUBLISH', channel, seq .. ' ' .. name .. ' ' .. data)
+    replies[i] = seq
+  end
+end
+return replies
 """
 
 
@@ -67,12 +80,10 @@ class RedisStreamHub:
             socket_keepalive=True,
             socket_connect_timeout=3,
             client_name=client_name,
-            protocol=2,  # the pub/sub reader parses RESP2 replies (RESP3 sends pushes)
         )
         self._client = Redis.from_pool(pool)
-        self._pipeline = AutoPipeline(self._client, scripts=(_APPEND,))
-        self._append_head = (b"EVALSHA", script_sha(_APPEND), b"3")
-        self._append_tail = (b"%d" % log_ttl, b"%d" % log_maxlen)
+        script = BatchScript(_APPEND, keys_per_item=3, args_per_item=2, args=(log_ttl, log_maxlen))
+        self._pipeline = AutoPipeline(self._client, script)
         self._mux = PubSubMux(self._client, subscribe_timeout)
         self._open: set[LogSubscription] = set()
 
@@ -87,24 +98,13 @@ class RedisStreamHub:
     ) -> StreamEvent:
         data = data or {}
         channel = self.channel(message_id)
-        key = channel.encode()
-        command = pack_command(
-            *self._append_head,
-            key + b":seq",
-            key + b":log",
-            key,
-            event.encode(),
-            dump_data(data),
-            *self._append_tail,
-        )
-        seq = await self._pipeline.execute(command)
+        keys = (f"{channel}:seq", f"{channel}:log", channel)
+        seq = await self._pipeline.run_item(keys, (event, dump_data(data)))
         return StreamEvent(seq=int(seq), event=event, data=data)
 
     async def _read_log(self, message_id: str, after: int) -> list[StreamEvent]:
-        log = f"{self.channel(message_id)}:log".encode()
-        entries = await self._pipeline.execute(
-            pack_command(b"XRANGE", log, b"%d" % (after + 1), b"+")
-        )
+        log = f"{self.channel(message_id)}:log"
+        entries = await self._pipeline.execute(lambda pipe: pipe.xrange(log, after + 1, "+"))
         return [event_from_entry(entry_id, fields) for entry_id, fields in entries]
 
     @asynccontextmanager

@@ -31,8 +31,6 @@ def decode_live(payload: bytes) -> StreamEvent:
 
 
 def event_from_entry(entry_id: Any, fields: Any) -> StreamEvent:
-    """An XRANGE entry `(b"7-0", [b"e", name, b"d", json])` (raw reply, or with the fields
-    as a dict from redis-py) as the event with seq 7."""
-    if not isinstance(fields, dict):
-        fields = dict(zip(fields[::2], fields[1::2], strict=True))
+    """An XRANGE entry as redis-py parses it, `(b"7-0", {b"e": name, b"d": json})`, as the
+    event with seq 7."""
     return _event(int(entry_id.split(b"-", 1)[0]), fields[b"e"], fields[b"d"])
