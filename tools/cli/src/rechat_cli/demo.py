@@ -9,7 +9,7 @@ from pydantic import HttpUrl, SecretStr
 
 from rechat_gateway.apps.parameters import ParametersCache
 from rechat_gateway.apps.repository import AppRepository
-from rechat_gateway.apps.schemas import AppCreate
+from rechat_gateway.apps.schemas import AppCreate, AppUpdate
 from rechat_gateway.apps.service import AppService
 from rechat_gateway.config import GatewaySettings
 from rechat_shared.crypto import SecretBox
@@ -46,18 +46,17 @@ async def ensure_demo_app(
     try:
         async with unit_of_work(create_sessionmaker(engine)) as session:
             repository = AppRepository(session)
-            apps = await repository.list()
+            parameters = ParametersCache(redis, Keys(settings.redis_prefix), dify, 60)
+            service = AppService(repository, SecretBox(settings.secret_key), dify, parameters)
+            apps = await service.list_all()
             demo = next((app for app in apps if app.name == DEMO_APP_NAME), None)
             if demo is not None:
                 if demo.base_url == emulator_base_url:
                     return DemoOutcome.KEPT
-                demo.base_url = emulator_base_url
-                await repository.flush()
+                await service.update(demo.id, AppUpdate(base_url=HttpUrl(emulator_base_url)))
                 return DemoOutcome.MOVED
             if apps:
                 return DemoOutcome.SKIPPED
-            parameters = ParametersCache(redis, Keys(settings.redis_prefix), dify, 60)
-            service = AppService(repository, SecretBox(settings.secret_key), dify, parameters)
             await service.create(
                 AppCreate(
                     name=DEMO_APP_NAME,
