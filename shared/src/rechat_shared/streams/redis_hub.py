@@ -80,6 +80,9 @@ class RedisStreamHub:
             socket_keepalive=True,
             socket_connect_timeout=3,
             client_name=client_name,
+            # RESP2: redis-py's RESP3 path handles every pub/sub message as a push notification
+            # (a logger lookup and a debug call per message); the replies are the same to us
+            protocol=2,
         )
         self._client = Redis.from_pool(pool)
         script = BatchScript(_APPEND, keys_per_item=3, args_per_item=2, args=(log_ttl, log_maxlen))
