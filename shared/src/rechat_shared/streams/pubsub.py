@@ -146,6 +146,10 @@ class PubSubMux:
                 logger.warning("pub/sub connection lost (%r); reconnecting", exc)
                 await asyncio.sleep(RECONNECT_DELAY)
                 continue
+            except Exception:  # the one reader must outlive a surprise (e.g. a garbled reply)
+                logger.exception("pub/sub read failed")
+                await asyncio.sleep(RECONNECT_DELAY)
+                continue
             if message is not None:
                 self._dispatch(message)
 
