@@ -50,3 +50,14 @@ async def test_pending_text_is_flushed_when_it_grows_past_the_limit() -> None:
     assert [text for _, _, text in await _log(hub, "m3")] == ["a", "bbcc"]
     await writer.flush()
     assert [text for _, _, text in await _log(hub, "m3")] == ["a", "bbcc", "d"]
+
+
+async def test_a_delta_after_the_window_takes_the_waiting_text_along() -> None:
+    hub = MemoryStreamHub(f"memory://emit-{uuid.uuid4().hex}")
+    writer = StreamWriter(hub, "m4", window=0.05)
+    await writer.delta("a")
+    await writer.delta("b")
+    await asyncio.sleep(0.06)
+    await writer.delta("c")
+    assert [text for _, _, text in await _log(hub, "m4")] == ["a", "bc"]
+    assert writer.flush_in() is None

@@ -40,7 +40,13 @@ class StreamWriter:
         if not text:
             return
         now = time.monotonic()
-        if not self._pending and now - self._last_delta_at >= self._window:
+        if now - self._last_delta_at >= self._window:
+            # the window is over (or this is the first delta): out at once, with what waited
+            if self._pending:
+                self._pending.append(text)
+                text = "".join(self._pending)
+                self._pending.clear()
+                self._pending_chars = 0
             await self._send_delta(text, now)
             return
         self._pending.append(text)

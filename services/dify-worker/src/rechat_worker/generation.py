@@ -141,10 +141,14 @@ class Generation:
 
     async def _next(self, queue: asyncio.Queue[object]) -> object | None:
         """The next item, or None when a flush or the stop grace is due first."""
+        if not queue.empty():
+            return queue.get_nowait()  # the common case under load: no timer needed
         waits = [self.writer.flush_in()]
         if self._stop_deadline is not None:
             waits.append(max(0.0, self._stop_deadline - time.monotonic()))
         timeout = min((wait for wait in waits if wait is not None), default=None)
+        if timeout is None:
+            return await queue.get()
         try:
             return await asyncio.wait_for(queue.get(), timeout)
         except TimeoutError:
