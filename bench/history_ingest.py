@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import time
@@ -31,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rechat_history.app import create_app, run_migrations
 from rechat_history.config import Settings
-from rechat_history.consumers import HistoryConsumer, start_consumer
+from rechat_history.consumers import HistoryConsumer, consumer_sessions, start_consumers
 from rechat_history.models import Conversation, Message
 from rechat_history.testing import ChatScript, KeyRing, new_id
 from rechat_shared.bus import Delivery, EventBus, create_bus
@@ -45,6 +46,7 @@ from rechat_shared.testing.infra import (
     delete_redis_prefix,
 )
 
+CONSUMERS = 1  # the service's default (HISTORY_CONSUMERS)
 WORDS = ["tide", "moon", "ocean", "gravity", "orbit", "planet", "photosynthesis", "enzyme"]
 
 
@@ -133,7 +135,7 @@ async def ingest_rate(
     consumer = TimedConsumer(sessions)
     cpu, database = time.process_time(), database_cpu_seconds()
     started = time.perf_counter()
-    await start_consumer(consumer_bus, consumer, batch_size=200, batch_wait=0.02)
+    await start_consumers(consumer_bus, consumer, count=CONSUMERS, batch_size=200, batch_wait=0.02)
     await until(lambda: consumer.completions >= n, limit=120)
     elapsed = consumer.last_commit - started
     cpu = time.process_time() - cpu
@@ -157,23 +159,16 @@ async def ingest_rate(
     }
 
 
-async def steady_lag(
-    bus: EventBus,
-    consumer_bus: EventBus,
-    sessions: async_sessionmaker[AsyncSession],
-    rate: int,
-    seconds: float,
-) -> dict[str, Any]:
-    consumer = TimedConsumer(sessions)
-    await start_consumer(consumer_bus, consumer, batch_size=200, batch_wait=0.02)
-    script, tick, sent = ChatScript(), 0.02, 0
-    per_tick = rate * tick
+async def publish_steadily(prefix: str, rate: int, seconds: float) -> tuple[int, float]:
+    """Turns at `rate` completions/s, each request then its completion, stamped as sent."""
+    bus = create_bus(RABBITMQ_URL, prefix)
+    await bus.connect()
+    script, sent = ChatScript(), 0
     started = time.perf_counter()
     while (elapsed := time.perf_counter() - started) < seconds:
-        due = int(elapsed * rate) + 1 - sent
         turns = [
             script.turn(f"steady-{(sent + i) % 50}", new_id(), "steady question", "an answer")
-            for i in range(max(0, due))
+            for i in range(max(0, int(elapsed * rate) + 1 - sent))
         ]
         now = utcnow()
         await asyncio.gather(
@@ -184,8 +179,31 @@ async def steady_lag(
             *(bus.publish(c.model_copy(update={"occurred_at": now})) for _, c in turns)
         )
         sent += len(turns)
-        await asyncio.sleep(max(0.0, started + (sent / rate) - time.perf_counter(), tick / 4))
-    achieved = sent / (time.perf_counter() - started)
+        await asyncio.sleep(max(0.005, started + sent / rate - time.perf_counter()))
+    await bus.close()
+    return sent, sent / (time.perf_counter() - started)
+
+
+def _publisher_process(prefix: str, rate: int, seconds: float, results: Any) -> None:
+    results.put(asyncio.run(publish_steadily(prefix, rate, seconds)))
+
+
+async def steady_lag(
+    prefix: str,
+    consumer_bus: EventBus,
+    sessions: async_sessionmaker[AsyncSession],
+    rate: int,
+    seconds: float,
+) -> dict[str, Any]:
+    """The load comes from another process, like the workers' completions would."""
+    consumer = TimedConsumer(sessions)
+    await start_consumers(consumer_bus, consumer, count=CONSUMERS, batch_size=200, batch_wait=0.02)
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    publisher = context.Process(target=_publisher_process, args=(prefix, rate, seconds, results))
+    publisher.start()
+    sent, achieved = await asyncio.to_thread(results.get, True, seconds + 60)
+    await asyncio.to_thread(publisher.join, 10)
     await until(lambda: consumer.completions >= sent, limit=60)
     await consumer_bus.close()
     return {
@@ -193,7 +211,6 @@ async def steady_lag(
         "achieved_completions_per_s": round(achieved, 1),
         "completions": sent,
         "lag": summary_ms(consumer.lags),
-        "per_tick_target": per_tick,
     }
 
 
@@ -328,7 +345,7 @@ async def main(args: argparse.Namespace) -> None:
         redis_prefix=redis_prefix,
         migrate_on_start=False,
     )
-    engine = create_engine(settings.database_url, pool_size=5)
+    engine = create_engine(settings.database_url, pool_size=10)
     try:
         await run_migrations(settings)
         sessions = create_sessionmaker(engine)
@@ -341,9 +358,10 @@ async def main(args: argparse.Namespace) -> None:
             await bus.connect()
             return bus
 
-        results["ingest"] = await ingest_rate(publisher, await fresh_bus(), sessions, args.backlog)
+        ingest = consumer_sessions(engine)
+        results["ingest"] = await ingest_rate(publisher, await fresh_bus(), ingest, args.backlog)
         results["steady"] = await steady_lag(
-            publisher, await fresh_bus(), sessions, args.rate, args.seconds
+            prefix, await fresh_bus(), ingest, args.rate, args.seconds
         )
         await publisher.close()
         results["list"] = await list_latency(settings, sessions, args.messages)

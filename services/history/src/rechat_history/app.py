@@ -10,14 +10,14 @@ import httpx
 from fastapi import FastAPI
 
 from rechat_history.config import VERSION_TABLE, Settings
-from rechat_history.consumers import HistoryConsumer, start_consumer
+from rechat_history.consumers import HistoryConsumer, consumer_sessions, start_consumers
 from rechat_history.conversations.endpoints import router as conversations_router
 from rechat_history.internal.endpoints import router as internal_router
 from rechat_history.messages.endpoints import router as messages_router
 from rechat_history.usage.endpoints import router as usage_router
 from rechat_shared.app import create_service_app
 from rechat_shared.bus import create_bus
-from rechat_shared.db import create_engine, create_sessionmaker, ping
+from rechat_shared.db import create_engine, create_sessionmaker, is_sqlite, ping
 from rechat_shared.migrations import upgrade
 from rechat_shared.redis import Keys, create_redis
 from rechat_shared.security import JWKSCache, KeySource, TokenVerifier
@@ -68,11 +68,13 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
                 await bus.connect()
                 stack.push_async_callback(bus.close)
                 consumer = HistoryConsumer(
-                    app.state.sessions, transient_retry_seconds=settings.transient_retry_seconds
+                    consumer_sessions(engine),
+                    transient_retry_seconds=settings.transient_retry_seconds,
                 )
-                app.state.consumer = await start_consumer(
+                app.state.consumers = await start_consumers(
                     bus,
                     consumer,
+                    count=1 if is_sqlite(settings.resolved_database_url) else settings.consumers,
                     batch_size=settings.batch_size,
                     batch_wait=settings.batch_wait_seconds,
                 )

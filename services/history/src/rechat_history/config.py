@@ -35,6 +35,9 @@ class Settings(ServiceSettings, JWTVerifySettings):
     """Off runs the API alone (a second replica for reads, or tests of the API only)."""
     batch_size: int = Field(default=200, ge=1, le=1000, validation_alias="HISTORY_BATCH_SIZE")
     """Events written per transaction (the consumer's prefetch)."""
+    consumers: int = Field(default=1, ge=1, le=16, validation_alias="HISTORY_CONSUMERS")
+    """Batches in flight at once (SQLite always uses one). More than one overlaps parsing with
+    database waits, but batches that share new rows then collide and retry (see README)."""
     batch_wait_seconds: float = Field(
         default=0.02, ge=0, le=1, validation_alias="HISTORY_BATCH_WAIT_SECONDS"
     )

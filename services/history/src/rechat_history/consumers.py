@@ -15,12 +15,12 @@ import time
 from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rechat_history.ingest.service import IncomingEvent, apply_batch
 from rechat_shared.bus import Consumer, Delivery, EventBus
 from rechat_shared.bus.topology import HISTORY_QUEUE
-from rechat_shared.db import unit_of_work
+from rechat_shared.db import create_sessionmaker, unit_of_work
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +80,23 @@ class HistoryConsumer:
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
 
-async def start_consumer(
-    bus: EventBus, consumer: HistoryConsumer, *, batch_size: int, batch_wait: float
-) -> Consumer:
-    """Consume `history.events` in batches of up to `batch_size` (the prefetch)."""
-    return await bus.consume_batch(
-        HISTORY_QUEUE, consumer.handle, max_batch=batch_size, max_wait=batch_wait
-    )
+async def start_consumers(
+    bus: EventBus, consumer: HistoryConsumer, *, count: int, batch_size: int, batch_wait: float
+) -> list[Consumer]:
+    """`count` batch consumers of `history.events`, each with a prefetch of `batch_size`, so
+    one batch is parsed and merged while another waits for the database."""
+    return [
+        await bus.consume_batch(
+            HISTORY_QUEUE, consumer.handle, max_batch=batch_size, max_wait=batch_wait
+        )
+        for _ in range(max(1, count))
+    ]
+
+
+def consumer_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for the consumer. On MySQL, READ COMMITTED: no gap locks, so concurrent
+    batches creating rows do not deadlock (a duplicate insert is retried as a race), and a
+    batch waiting on a row lock then reads what the other batch committed."""
+    if engine.dialect.name in ("mysql", "mariadb"):
+        engine = engine.execution_options(isolation_level="READ COMMITTED")
+    return create_sessionmaker(engine)
