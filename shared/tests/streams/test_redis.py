@@ -8,9 +8,11 @@ import time
 import uuid
 
 import pytest
+from redis.asyncio import Redis
 
 from rechat_shared.events import StreamEvent
 from rechat_shared.streams import StreamUnavailable
+from rechat_shared.streams.autopipeline import AutoPipeline, BatchScript
 from rechat_shared.streams.redis_hub import RedisStreamHub
 from rechat_shared.testing.processes import free_port
 
@@ -83,3 +85,32 @@ async def test_a_refused_append_fails_alone_in_its_batch(redis_url: str, redis_p
             assert (await hub.status(message_id)).last_seq == 1
     finally:
         await hub.close()
+
+
+async def test_a_batch_loads_its_script_when_redis_does_not_know_it(
+    redis_url: str, redis_prefix: str
+) -> None:
+    # a script Redis has never seen (as after a restart): the first batch gets NOSCRIPT
+    source = f"""-- {uuid.uuid4()}
+local replies = {{}}
+for i = 1, #KEYS do replies[i] = redis.call('INCRBY', KEYS[i], ARGV[1] + ARGV[i + 1]) end
+return replies
+"""
+    client = Redis.from_url(redis_url)
+    pipeline = AutoPipeline(
+        client, BatchScript(source, keys_per_item=1, args_per_item=1, args=(100,))
+    )
+    keys = [f"{redis_prefix}counter:{index}" for index in range(5)]
+    try:
+        assert await client.script_exists(client.register_script(source).sha) == [False]
+        replies = await asyncio.gather(
+            *(pipeline.run_item([key], [index]) for index, key in enumerate(keys)),
+            pipeline.execute(lambda pipe: pipe.get(keys[0])),  # a plain command in the batch
+            *(pipeline.run_item([key], [index]) for index, key in enumerate(keys)),
+        )
+        assert replies[:5] == [100 + index for index in range(5)]
+        assert replies[5] is None  # the GET ran before the script was loaded and retried
+        assert replies[6:] == [2 * (100 + index) for index in range(5)]
+    finally:
+        await pipeline.close()
+        await client.aclose()
