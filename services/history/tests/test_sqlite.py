@@ -63,3 +63,42 @@ async def test_ingest_and_api_on_sqlite(tmp_path: Path, keyring: KeyRing) -> Non
         assert (
             await client.delete(f"/api/conversations/{first}", headers=headers)
         ).status_code == 204
+
+
+async def test_embedded_mode_consumes_from_the_in_process_bus(
+    tmp_path: Path, keyring: KeyRing
+) -> None:
+    import asyncio
+
+    from rechat_shared.bus import create_bus
+
+    bus_url = f"memory://history-{new_id()}"
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'embedded.db'}",
+        redis_url="memory://history-embedded",
+        rabbitmq_url=bus_url,
+        data_dir=tmp_path,
+    )
+    app = create_app(settings, key_source=keyring)
+    gateway = create_bus(bus_url)
+    await gateway.connect()
+    conversation = new_id()
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        for event in ChatScript().turn("solo", conversation, "hello", "hi there"):
+            await gateway.publish(event)
+        url = f"/api/conversations/{conversation}/messages"
+        for _ in range(100):
+            response = await client.get(url, headers=keyring.headers("solo"))
+            if response.status_code == 200 and len(response.json()["items"]) == 2:
+                break
+            await asyncio.sleep(0.05)
+        items = response.json()["items"]
+        assert [(m["content"], m["status"]) for m in items] == [
+            ("hello", "done"),
+            ("hi there", "done"),
+        ]
+    await gateway.close()
