@@ -151,7 +151,10 @@ class PubSubMux:
                 await asyncio.sleep(RECONNECT_DELAY)
                 continue
             if message is not None:
-                self._dispatch(message)
+                try:
+                    self._dispatch(message)
+                except Exception:  # a malformed message: the other channels go on
+                    logger.exception("pub/sub message %r not delivered", message)
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message["type"]
