@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import {
-  admin, answerText, changePassword, APP_NAME, BASE_URL, DIFY_KEY, DIFY_URL, lastAnswer, launch, member, openRowMenu, openSession,
+  admin, answerText, changePassword, APP_NAME, BASE_URL, DIFY_KEY, difyUrl, lastAnswer, launch, member, openRowMenu, openSession,
   send, setTheme, shot, signIn, signUp, until, waitForAnswer, type Session,
 } from './support'
 
@@ -52,7 +52,7 @@ describe('ReChat in a real browser', () => {
     const form = page.getByTestId('app-form')
     await form.locator('input[name=name]').fill(APP_NAME)
     await form.locator('input[name=description]').fill('The Dify emulator')
-    await form.locator('input[name=base_url]').fill(DIFY_URL)
+    await form.locator('input[name=base_url]').fill(await difyUrl())
     await form.locator('input[name=api_key]').fill(DIFY_KEY)
     await form.getByTestId('save-app').click()
     const row = page.getByTestId(`admin-app-${APP_NAME}`)
@@ -74,6 +74,15 @@ describe('ReChat in a real browser', () => {
     }
     await page.getByTestId('default-role').selectOption('pending')
     await until(async () => (await page.getByTestId('default-role').inputValue()) === 'pending', 'default role pending')
+  })
+
+  it('a fresh browser has no session of anyone else', async () => {
+    // Guards against a proxy that keeps cookies between requests: it would hand this browser
+    // the admin's refresh cookie, and so the admin's account.
+    const { page } = memberSession
+    await page.goto('/auth')
+    const status = await page.evaluate(async () => (await fetch('/api/auth/refresh', { method: 'POST' })).status)
+    expect(status).toBe(401)
   })
 
   it('a second user signs up, waits as pending, and is approved by the admin', async () => {

@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 
 export const BASE_URL = (process.env.RECHAT_E2E_URL ?? '').replace(/\/$/, '')
-export const DIFY_URL = process.env.RECHAT_E2E_DIFY_URL ?? 'http://127.0.0.1:8090/v1'
 export const DIFY_KEY = process.env.RECHAT_E2E_DIFY_KEY ?? 'app-emulator-chat'
 export const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url))
 const RUN = Date.now().toString(36)
@@ -16,15 +15,33 @@ export const admin = {
 }
 export const member = { name: 'Bob Member', email: `bob-${RUN}@example.com`, password: 'member-password-1' }
 
-/** Changes a password through the API (signs in, then POST /api/auth/me/password): revokes the user's other sessions. */
-export async function changePassword(who: { email: string; password: string }, next: string): Promise<void> {
+async function apiLogin(who: { email: string; password: string }): Promise<string> {
   const login = await fetch(`${BASE_URL}/api/auth/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ email: who.email, password: who.password }),
   })
   if (!login.ok) throw new Error(`login failed: ${login.status}`)
-  const { access_token } = (await login.json()) as { access_token: string }
+  return ((await login.json()) as { access_token: string }).access_token
+}
+
+/**
+ * The Dify (emulator) API the admin registers: RECHAT_E2E_DIFY_URL, else the emulator that
+ * `rechat dev` started for its demo app (read from the admin's app list), else the default port.
+ */
+export async function difyUrl(): Promise<string> {
+  if (process.env.RECHAT_E2E_DIFY_URL) return process.env.RECHAT_E2E_DIFY_URL
+  const token = await apiLogin(admin)
+  const apps = (await (await fetch(`${BASE_URL}/api/admin/apps`, { headers: { Authorization: `Bearer ${token}` } })).json()) as {
+    name: string
+    base_url: string
+  }[]
+  return apps.find((app) => app.name === 'Demo (Dify emulator)')?.base_url ?? 'http://127.0.0.1:8090/v1'
+}
+
+/** Changes a password through the API (signs in, then POST /api/auth/me/password): revokes the user's other sessions. */
+export async function changePassword(who: { email: string; password: string }, next: string): Promise<void> {
+  const access_token = await apiLogin(who)
   const change = await fetch(`${BASE_URL}/api/auth/me/password`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${access_token}` },
