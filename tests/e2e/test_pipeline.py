@@ -585,6 +585,23 @@ async def test_a_worker_killed_mid_stream_is_replaced_by_another(stack: Stack) -
     assert len(answers) == 1
 
 
+async def test_idle_streams_get_keep_alive_comments(stack: Stack) -> None:
+    user = await stack.user()
+    # first token after 1.5 s: more than the 1 s keep-alive interval, less than the 2 s stall
+    body = {"app_id": stack.app_id, "query": "[[ttft:1500]][[tokens:2]]"}
+    raw = ""
+    async with stack.client.stream(
+        "POST", "/api/chat/messages", json=body, headers=user.headers
+    ) as response:
+        async for chunk in response.aiter_text():
+            raw += chunk
+            if "event: done" in raw:
+                break
+    assert "event: done" in raw
+    before_first_token = raw.split("event: delta", 1)[0]
+    assert ": keep-alive" in before_first_token
+
+
 async def test_resume_after_the_log_expired_comes_from_history(stack: Stack) -> None:
     user = await stack.user()
     stream = await stack.send(user, "[[tokens:5]]")

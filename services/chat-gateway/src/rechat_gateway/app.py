@@ -21,6 +21,7 @@ from rechat_gateway.chat.endpoints import router as chat_router
 from rechat_gateway.chat.history import HistoryClient
 from rechat_gateway.chat.ownership import ConversationDirectory
 from rechat_gateway.chat.records import Records
+from rechat_gateway.chat.sse import KeepAliveTicker
 from rechat_gateway.clients import GatewayClients
 from rechat_gateway.config import GatewaySettings
 from rechat_gateway.files.endpoints import router as files_router
@@ -98,6 +99,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     bus = create_bus(settings.rabbitmq_url, settings.rabbitmq_prefix)
     hub = create_stream_hub(settings.redis_url, settings.redis_prefix)
     records = Records(redis, keys, settings.message_record_seconds)
+    keepalive = KeepAliveTicker(settings.keepalive_seconds)
     history = HistoryClient(settings.history_internal_url, settings.secret_key, http)
     jwks = JWKSCache(settings.jwks_url, http, ttl=settings.jwks_cache_seconds)
     app.state.sessions = create_sessionmaker(engine)
@@ -114,6 +116,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         history=history,
         conversations=ConversationDirectory(records, history, settings.ownership_cache_seconds),
         app_cache=AppCache(),
+        keepalive=keepalive,
     )
     app.state.readiness_checks.update(
         {
@@ -129,6 +132,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         connecting.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await connecting
+        await keepalive.close()
         await bus.close()
         await hub.close()
         await dify.aclose()

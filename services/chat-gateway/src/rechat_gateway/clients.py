@@ -12,6 +12,7 @@ from rechat_gateway.apps.cache import AppCache
 from rechat_gateway.chat.history import HistoryClient
 from rechat_gateway.chat.ownership import ConversationDirectory
 from rechat_gateway.chat.records import Records
+from rechat_gateway.chat.sse import KeepAliveTicker
 from rechat_gateway.config import GatewaySettings
 from rechat_shared.bus import EventBus
 from rechat_shared.crypto import SecretBox
@@ -33,6 +34,7 @@ class GatewayClients:
     history: HistoryClient
     conversations: ConversationDirectory
     app_cache: AppCache
+    keepalive: KeepAliveTicker
 
 
 def get_clients(request: Request) -> GatewayClients:

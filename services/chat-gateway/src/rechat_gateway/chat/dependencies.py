@@ -30,6 +30,7 @@ def get_chat_service(apps: AppServiceDep, clients: ClientsDep) -> ChatService:
         bus=clients.bus,
         hub=clients.hub,
         history=clients.history,
+        ticker=clients.keepalive,
     )
 
 

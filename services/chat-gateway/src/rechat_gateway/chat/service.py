@@ -15,7 +15,7 @@ from rechat_gateway.chat.ownership import ConversationDirectory
 from rechat_gateway.chat.records import ConversationOwner, MessageRecord, Records
 from rechat_gateway.chat.replay import final_events
 from rechat_gateway.chat.schemas import ChatMessageCreate, FeedbackCreate
-from rechat_gateway.chat.sse import EventStreamResponse, sse_body
+from rechat_gateway.chat.sse import EventStreamResponse, KeepAliveTicker, sse_body
 from rechat_gateway.config import GatewaySettings
 from rechat_gateway.models import App
 from rechat_shared.bus import EventBus
@@ -64,6 +64,7 @@ class ChatService:
     bus: EventBus
     hub: StreamHub
     history: HistoryClient
+    ticker: KeepAliveTicker
 
     async def send(self, principal: Principal, body: ChatMessageCreate) -> EventStreamResponse:
         self._check_sizes(body)
@@ -109,14 +110,14 @@ class ChatService:
             final = final_events(stored, after=last_event_id or 0)
             if final:
                 return EventStreamResponse(
-                    sse_body(first + final, None, self.settings.keepalive_seconds),
+                    sse_body(first + final, None, self.ticker),
                     AsyncExitStack(),
                 )
         resources = AsyncExitStack()
         subscription = await resources.enter_async_context(
             self.hub.attach(message_id, last_event_id)
         )
-        body = sse_body(first, subscription, self.settings.keepalive_seconds)
+        body = sse_body(first, subscription, self.ticker)
         return EventStreamResponse(body, resources)
 
     async def stop(self, principal: Principal, message_id: str) -> None:
@@ -188,7 +189,7 @@ class ChatService:
             await resources.aclose()
             await self._forget(record, new_conversation)
             raise
-        body = sse_body([start_event(record)], subscription, self.settings.keepalive_seconds)
+        body = sse_body([start_event(record)], subscription, self.ticker)
         return EventStreamResponse(body, resources)
 
     async def _forget(self, record: MessageRecord, new_conversation: bool) -> None:

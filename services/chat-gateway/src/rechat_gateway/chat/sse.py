@@ -4,6 +4,8 @@ subscription released however the connection ends (closing it never stops the ge
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import weakref
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack
 
@@ -14,6 +16,7 @@ from rechat_shared.events import StreamEvent
 from rechat_shared.streams import StreamSubscription
 
 KEEP_ALIVE = b": keep-alive\n\n"
+_END = object()
 SSE_HEADERS = {
     "Cache-Control": "no-cache, no-transform",
     "X-Accel-Buffering": "no",
@@ -21,10 +24,50 @@ SSE_HEADERS = {
 }
 
 
+class KeepAliveTicker:
+    """One timer for the whole process: every `interval` seconds each open stream gets a
+    keep-alive marker, so no stream pays for a timer per event."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._queues: weakref.WeakSet[asyncio.Queue[object]] = weakref.WeakSet()
+        self._task: asyncio.Task[None] | None = None
+
+    def register(self, queue: asyncio.Queue[object]) -> None:
+        self._queues.add(queue)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._tick(), name="sse-keepalive")
+
+    def unregister(self, queue: asyncio.Queue[object]) -> None:
+        self._queues.discard(queue)
+
+    async def _tick(self) -> None:
+        while self._queues:
+            await asyncio.sleep(self.interval)
+            for queue in list(self._queues):
+                queue.put_nowait(KEEP_ALIVE)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+async def _pump(subscription: StreamSubscription, queue: asyncio.Queue[object]) -> None:
+    try:
+        async for event in subscription:
+            queue.put_nowait(event)
+            if event.is_terminal:
+                return
+    finally:
+        queue.put_nowait(_END)
+
+
 async def sse_body(
     first: Iterable[StreamEvent],
     subscription: StreamSubscription | None,
-    keepalive_seconds: float,
+    ticker: KeepAliveTicker,
 ) -> AsyncIterator[bytes]:
     """`first` events, then the subscription's until the terminal one, with keep-alives."""
     for event in first:
@@ -33,17 +76,26 @@ async def sse_body(
             return
     if subscription is None:
         return
-    while True:
-        try:
-            event = await asyncio.wait_for(anext(subscription), keepalive_seconds)
-        except TimeoutError:
-            yield KEEP_ALIVE
-            continue
-        except StopAsyncIteration:
-            return
-        yield event.to_sse()
-        if event.is_terminal:
-            return
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    pump = asyncio.create_task(_pump(subscription, queue))
+    ticker.register(queue)
+    try:
+        while True:
+            item = await queue.get()
+            if item is _END:
+                return
+            if item is KEEP_ALIVE:
+                yield KEEP_ALIVE
+                continue
+            assert isinstance(item, StreamEvent)
+            yield item.to_sse()
+            if item.is_terminal:
+                return
+    finally:
+        ticker.unregister(queue)
+        pump.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await pump
 
 
 class EventStreamResponse(StreamingResponse):
