@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -82,6 +83,37 @@ class BadGateway(ReChatError):
 class ServiceUnavailable(ReChatError):
     status_code = 503
     code = "service_unavailable"
+
+
+class ErrorBody(BaseModel):
+    """`{"error": code, "detail": message}`; validation errors add pydantic's `errors`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str
+    detail: str
+
+
+_DESCRIPTIONS = {
+    400: "Malformed request",
+    401: "Not authenticated, or invalid credentials or token",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    413: "Payload too large",
+    422: "Invalid payload",
+    429: "Too many requests; see Retry-After",
+    503: "A dependency is unavailable",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: the given statuses (and 400, 422, 503) in the envelope, so the
+    OpenAPI document describes every error a client can get."""
+    return {
+        status: {"model": ErrorBody, "description": _DESCRIPTIONS.get(status, "Error")}
+        for status in sorted({*statuses, 400, 422, 503})
+    }
 
 
 def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
