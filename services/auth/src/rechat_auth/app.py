@@ -10,7 +10,6 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
@@ -35,7 +34,6 @@ from rechat_shared.events import BusEvent
 from rechat_shared.migrations import upgrade
 from rechat_shared.redis import create_redis
 from rechat_shared.security import TokenVerifier
-from rechat_shared.settings import is_memory_url
 
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -65,22 +63,6 @@ async def _bus(settings: Settings) -> AsyncIterator[EventBus]:
         yield bus
     finally:
         await bus.close()
-
-
-def _redis(settings: Settings) -> Redis:
-    """Like `rechat_shared.redis.create_redis`, but a burst of requests waits for a pooled
-    connection instead of failing with MaxConnectionsError (redis-py's default pool stops
-    at 100 and raises)."""
-    if is_memory_url(settings.redis_url):
-        return create_redis(settings.redis_url)
-    pool = BlockingConnectionPool.from_url(
-        settings.redis_url,
-        max_connections=settings.redis_max_connections,
-        timeout=5,
-        health_check_interval=30,
-        socket_keepalive=True,
-    )
-    return Redis(connection_pool=pool)
 
 
 @asynccontextmanager
@@ -119,7 +101,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stack.push_async_callback(engine.dispose)
         if settings.migrate_on_start:
             await upgrade(engine, MIGRATIONS, VERSION_TABLE)
-        redis = _redis(settings)
+        redis = create_redis(settings.redis_url, max_connections=settings.redis_max_connections)
         stack.push_async_callback(redis.aclose)
         bus = await stack.enter_async_context(_bus(settings))
         sessions = create_sessionmaker(engine)
@@ -179,7 +161,7 @@ async def create_admin(
     async with AsyncExitStack() as stack:
         engine = create_engine(settings.resolved_database_url)
         stack.push_async_callback(engine.dispose)
-        redis = _redis(settings)
+        redis = create_redis(settings.redis_url, max_connections=settings.redis_max_connections)
         stack.push_async_callback(redis.aclose)
         runtime = AuthRuntime.build(
             settings,

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeEngine
 
 from rechat_shared.db import UTCDateTime, naming_metadata, utcnow
 from rechat_shared.security import Role
@@ -20,18 +18,6 @@ DefaultRole = Literal["user", "pending"]
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-class Timestamp(UTCDateTime):
-    """UTC timestamps with microseconds on MariaDB too (its plain DATETIME drops them, and an
-    answer read back would then differ from the one just written)."""
-
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "mysql":
-            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
-        return dialect.type_descriptor(self.impl_instance)
 
 
 # Emails are normalised (lower-cased) before they are stored, so compare them byte for byte:
@@ -52,9 +38,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(String(16), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class RefreshToken(Base):
@@ -68,10 +54,10 @@ class RefreshToken(Base):
     )
     family_id: Mapped[str] = mapped_column(String(36), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
-    used_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 SETTINGS_ROW_ID = 1
@@ -85,7 +71,7 @@ class AuthSettings(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     signup_open: Mapped[bool] = mapped_column(Boolean, default=True)
     default_role: Mapped[DefaultRole] = mapped_column(String(16), default="pending")
-    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class OutboxEvent(Base):
@@ -95,4 +81,4 @@ class OutboxEvent(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the event's id
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

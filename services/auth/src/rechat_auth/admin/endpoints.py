@@ -16,9 +16,9 @@ from rechat_auth.admin.schemas import (
 )
 from rechat_auth.admin.service import AdminService
 from rechat_auth.dependencies import RuntimeDep, UnitOfWorkDep
-from rechat_auth.openapi import errors
 from rechat_auth.users.repository import UserSort
 from rechat_auth.users.schemas import User, utf8_text
+from rechat_shared.errors import error_responses
 from rechat_shared.security import AdminUser
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -27,7 +27,7 @@ UserId = Annotated[str, Path(max_length=64)]
 SearchText = AfterValidator(utf8_text)
 
 
-@router.get("/users", response_model=UserPage, responses=errors(401, 403))
+@router.get("/users", response_model=UserPage, responses=error_responses(401, 403))
 async def list_users(
     _: AdminUser,
     work: UnitOfWorkDep,
@@ -46,7 +46,9 @@ async def list_users(
     return UserPage(items=[User.model_validate(user) for user in users], total=total)
 
 
-@router.patch("/users/{user_id}", response_model=User, responses=errors(401, 403, 404, 409))
+@router.patch(
+    "/users/{user_id}", response_model=User, responses=error_responses(401, 403, 404, 409)
+)
 async def update_user(
     user_id: UserId, body: AdminUserUpdate, _: AdminUser, work: UnitOfWorkDep, runtime: RuntimeDep
 ) -> User:
@@ -59,7 +61,7 @@ async def update_user(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     response_model=None,
-    responses=errors(401, 403, 404, 409),
+    responses=error_responses(401, 403, 404, 409),
 )
 async def delete_user(
     user_id: UserId, _: AdminUser, work: UnitOfWorkDep, runtime: RuntimeDep
@@ -74,7 +76,7 @@ async def delete_user(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     response_model=None,
-    responses=errors(401, 403, 404),
+    responses=error_responses(401, 403, 404),
 )
 async def reset_password(
     user_id: UserId, body: PasswordReset, _: AdminUser, work: UnitOfWorkDep, runtime: RuntimeDep
@@ -84,14 +86,14 @@ async def reset_password(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/settings", response_model=AuthSettingsRead, responses=errors(401, 403))
+@router.get("/settings", response_model=AuthSettingsRead, responses=error_responses(401, 403))
 async def read_settings(_: AdminUser, work: UnitOfWorkDep, runtime: RuntimeDep) -> AuthSettingsRead:
     """Sign-up settings: open or closed, and the role new accounts get."""
     settings = await AdminService(work, runtime).settings()
     return AuthSettingsRead.model_validate(settings, from_attributes=True)
 
 
-@router.patch("/settings", response_model=AuthSettingsRead, responses=errors(401, 403))
+@router.patch("/settings", response_model=AuthSettingsRead, responses=error_responses(401, 403))
 async def update_settings(
     body: AuthSettingsUpdate, _: AdminUser, work: UnitOfWorkDep, runtime: RuntimeDep
 ) -> AuthSettingsRead:

@@ -6,13 +6,13 @@ from fastapi import APIRouter, Request, Response, status
 
 from rechat_auth.admin.repository import AuthSettingsRepository
 from rechat_auth.dependencies import RuntimeDep, UnitOfWorkDep
-from rechat_auth.openapi import errors
 from rechat_auth.sessions.cookies import RefreshCookie, clear_refresh_cookie, set_refresh_cookie
 from rechat_auth.sessions.schemas import AuthConfig, LoginRequest, Session
 from rechat_auth.sessions.service import IssuedSession, SessionService
 from rechat_auth.users.repository import UserRepository
 from rechat_auth.users.schemas import UserCreate
 from rechat_auth.users.service import UserService
+from rechat_shared.errors import error_responses
 
 router = APIRouter(prefix="/api/auth", tags=["sessions"])
 
@@ -27,7 +27,7 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.get("/config", response_model=AuthConfig, responses=errors())
+@router.get("/config", response_model=AuthConfig, responses=error_responses())
 async def config(work: UnitOfWorkDep) -> AuthConfig:
     """Whether sign-up is open and whether any account exists yet."""
     settings = await AuthSettingsRepository(work.session).get()
@@ -39,7 +39,7 @@ async def config(work: UnitOfWorkDep) -> AuthConfig:
     "/register",
     response_model=Session,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(403, 409),
+    responses=error_responses(403, 409),
 )
 async def register(
     body: UserCreate, request: Request, response: Response, work: UnitOfWorkDep, runtime: RuntimeDep
@@ -50,7 +50,7 @@ async def register(
     return _answer(request, response, issued)
 
 
-@router.post("/login", response_model=Session, responses=errors(401, 403, 429))
+@router.post("/login", response_model=Session, responses=error_responses(401, 403, 429))
 async def login(
     body: LoginRequest,
     request: Request,
@@ -64,7 +64,7 @@ async def login(
     return _answer(request, response, issued)
 
 
-@router.post("/refresh", response_model=Session, responses=errors(401, 403))
+@router.post("/refresh", response_model=Session, responses=error_responses(401, 403))
 async def refresh(
     request: Request,
     response: Response,
@@ -82,7 +82,7 @@ async def refresh(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     response_model=None,
-    responses=errors(),
+    responses=error_responses(),
 )
 async def logout(
     request: Request, work: UnitOfWorkDep, runtime: RuntimeDep, refresh_token: RefreshCookie = None

@@ -5,23 +5,23 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from rechat_auth.dependencies import RuntimeDep, UnitOfWorkDep
-from rechat_auth.openapi import errors
 from rechat_auth.sessions.cookies import RefreshCookie
 from rechat_auth.sessions.service import SessionService
 from rechat_auth.users.schemas import PasswordChange, User, UserUpdate
 from rechat_auth.users.service import UserService
+from rechat_shared.errors import error_responses
 from rechat_shared.security import ActiveUser, CurrentPrincipal
 
 router = APIRouter(prefix="/api/auth/me", tags=["me"])
 
 
-@router.get("", response_model=User, responses=errors(401, 403))
+@router.get("", response_model=User, responses=error_responses(401, 403))
 async def read_me(principal: CurrentPrincipal, work: UnitOfWorkDep, runtime: RuntimeDep) -> User:
     """The signed-in account (pending accounts too, so the app can say they wait)."""
     return User.model_validate(await UserService(work, runtime).current(principal))
 
 
-@router.patch("", response_model=User, responses=errors(401, 403))
+@router.patch("", response_model=User, responses=error_responses(401, 403))
 async def update_me(
     body: UserUpdate, principal: ActiveUser, work: UnitOfWorkDep, runtime: RuntimeDep
 ) -> User:
@@ -34,7 +34,7 @@ async def update_me(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     response_model=None,
-    responses=errors(400, 401, 403),
+    responses=error_responses(400, 401, 403),
 )
 async def change_my_password(
     body: PasswordChange,

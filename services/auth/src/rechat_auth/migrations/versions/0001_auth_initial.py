@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-from rechat_auth.models import Timestamp
-from rechat_shared.db import utcnow
+from rechat_shared.db import UTCDateTime, utcnow
 
 revision = "0001_auth_initial"
 down_revision = None
@@ -31,9 +30,9 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(255), nullable=False),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", Timestamp(), nullable=False),
-        sa.Column("updated_at", Timestamp(), nullable=False),
-        sa.Column("last_login_at", Timestamp(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("last_login_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
@@ -45,10 +44,10 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(36), nullable=False),
         sa.Column("family_id", sa.String(36), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False),
-        sa.Column("created_at", Timestamp(), nullable=False),
-        sa.Column("expires_at", Timestamp(), nullable=False),
-        sa.Column("used_at", Timestamp(), nullable=True),
-        sa.Column("revoked_at", Timestamp(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("expires_at", UTCDateTime(), nullable=False),
+        sa.Column("used_at", UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -65,7 +64,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("signup_open", sa.Boolean(), nullable=False),
         sa.Column("default_role", sa.String(16), nullable=False),
-        sa.Column("updated_at", Timestamp(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_settings")),
     )
     settings = sa.table(
@@ -73,7 +72,7 @@ def upgrade() -> None:
         sa.column("id", sa.Integer()),
         sa.column("signup_open", sa.Boolean()),
         sa.column("default_role", sa.String()),
-        sa.column("updated_at", Timestamp()),
+        sa.column("updated_at", UTCDateTime()),
     )
     op.bulk_insert(
         settings,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from rechat_auth.models import Timestamp
+from rechat_shared.db import UTCDateTime
 
 revision = "0002_auth_outbox"
 down_revision = "0001_auth_initial"
@@ -23,7 +23,7 @@ def upgrade() -> None:
         "auth_outbox",
         sa.Column("id", sa.String(36), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("created_at", Timestamp(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_outbox")),
     )
     op.create_index(op.f("ix_auth_outbox_created_at"), "auth_outbox", ["created_at"])
