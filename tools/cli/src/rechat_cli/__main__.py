@@ -85,10 +85,10 @@ def _refuse_busy_port(host: str, port: int) -> None:
 
 
 def _dev(args: argparse.Namespace, log_level: str) -> int:
-    from rechat_cli import dev, spa  # the services load only for the commands that need them
-
     mode = detect_mode()
     _refuse_busy_port(args.host, args.port)
+    from rechat_cli import dev, spa  # the services load only once the command can go ahead
+
     web_dir: Path = (args.web_dir or repository_root() / "web").resolve()
     if not args.no_build:
         spa.ensure_built(web_dir)
