@@ -12,9 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeEngine
 
 from rechat_shared.db import UTCDateTime, naming_metadata
 
@@ -22,17 +20,6 @@ ID_LENGTH = 36
 EXTERNAL_ID_LENGTH = 64
 TITLE_LENGTH = 255
 PREVIEW_LENGTH = 200
-
-
-class PreciseUTCDateTime(UTCDateTime):
-    """`UTCDateTime` with microseconds on MySQL (`DATETIME(6)`), where plain DATETIME has none."""
-
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "mysql":
-            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
-        return dialect.type_descriptor(sa.DateTime(timezone=False))
 
 
 LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
@@ -59,16 +46,16 @@ class Conversation(Base):
     title: Mapped[str] = mapped_column(sa.String(TITLE_LENGTH), default="")
     title_source: Mapped[str] = mapped_column(sa.String(16), default="question")
     """`question` (start of the first question), `generated` (Dify's title) or `user`."""
-    title_at: Mapped[datetime | None] = mapped_column(PreciseUTCDateTime(), nullable=True)
+    title_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     dify_conversation_id: Mapped[str | None] = mapped_column(
         sa.String(EXTERNAL_ID_LENGTH), nullable=True
     )
     pinned: Mapped[bool] = mapped_column(sa.Boolean(), default=False)
     archived: Mapped[bool] = mapped_column(sa.Boolean(), default=False)
     preview: Mapped[str] = mapped_column(sa.String(PREVIEW_LENGTH), default="")
-    created_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime())
-    deleted_at: Mapped[datetime | None] = mapped_column(PreciseUTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     """A deleted conversation stays as a content-free tombstone so late events cannot revive it."""
 
 
@@ -92,7 +79,7 @@ class Message(Base):
     """0 for the question, 1 for the answer: orders the two messages of one turn."""
     content: Mapped[str] = mapped_column(LongText, default="")
     status: Mapped[str] = mapped_column(sa.String(16))
-    final_at: Mapped[datetime | None] = mapped_column(PreciseUTCDateTime(), nullable=True)
+    final_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     final_event_id: Mapped[str | None] = mapped_column(sa.String(EXTERNAL_ID_LENGTH), nullable=True)
     """Which terminal event decided the status (the highest rank, then the latest, wins)."""
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONData, nullable=True)
@@ -109,8 +96,8 @@ class Message(Base):
     inputs: Mapped[dict[str, Any] | None] = mapped_column(JSONData, nullable=True)
     files: Mapped[list[Any] | None] = mapped_column(JSONData, nullable=True)
     timings: Mapped[dict[str, Any] | None] = mapped_column(JSONData, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class MessageFeedback(Base):
@@ -122,7 +109,7 @@ class MessageFeedback(Base):
     user_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), index=True)
     rating: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
     content: Mapped[str | None] = mapped_column(sa.Text(), nullable=True)
-    occurred_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime())
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     event_id: Mapped[str] = mapped_column(sa.String(EXTERNAL_ID_LENGTH))
 
 
@@ -144,7 +131,7 @@ class UsageRecord(Base):
     total_tokens: Mapped[int] = mapped_column(sa.BigInteger(), default=0)
     total_price: Mapped[Decimal] = mapped_column(sa.Numeric(20, 8), default=Decimal(0))
     currency: Mapped[str] = mapped_column(sa.String(8), default="USD")
-    occurred_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime())
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ErasedUser(Base):
@@ -153,4 +140,4 @@ class ErasedUser(Base):
     __tablename__ = "erased_users"
 
     user_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
-    erased_at: Mapped[datetime] = mapped_column(PreciseUTCDateTime())
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime())

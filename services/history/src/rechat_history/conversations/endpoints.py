@@ -17,13 +17,15 @@ from rechat_history.conversations.schemas import (
     DeleteAllConversations,
     ExportFormat,
 )
-from rechat_history.openapi import errors
 from rechat_history.pagination import MAX_CURSOR_LENGTH, Page
 from rechat_shared.db import SessionDep
+from rechat_shared.errors import error_responses
 from rechat_shared.security import ActiveUser
 
 router = APIRouter(
-    prefix="/api/conversations", tags=["conversations"], responses=errors(400, 401, 403, 404)
+    prefix="/api/conversations",
+    tags=["conversations"],
+    responses=error_responses(400, 401, 403, 404),
 )
 
 JSON_FILE: dict[int | str, dict[str, Any]] = {

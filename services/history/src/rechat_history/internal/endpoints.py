@@ -9,14 +9,14 @@ from fastapi import APIRouter, Path
 from rechat_history.internal import service
 from rechat_history.internal.dependencies import ServiceCaller
 from rechat_history.internal.schemas import ConversationOwner
-from rechat_history.openapi import errors
 from rechat_shared.db import SessionDep
+from rechat_shared.errors import error_responses
 
 router = APIRouter(
     prefix="/internal",
     tags=["internal"],
     dependencies=[ServiceCaller],
-    responses=errors(401, 404),
+    responses=error_responses(401, 404),
 )
 
 

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Path, Query
 from rechat_history.conversations.dependencies import OwnedConversation
 from rechat_history.messages import service
 from rechat_history.messages.schemas import Message
-from rechat_history.openapi import errors
 from rechat_history.pagination import MAX_CURSOR_LENGTH, Page
 from rechat_shared.db import SessionDep
+from rechat_shared.errors import error_responses
 from rechat_shared.security import ActiveUser
 
-router = APIRouter(tags=["messages"], responses=errors(400, 401, 403, 404))
+router = APIRouter(tags=["messages"], responses=error_responses(400, 401, 403, 404))
 
 
 @router.get("/api/conversations/{conversation_id}/messages", response_model=Page[Message])

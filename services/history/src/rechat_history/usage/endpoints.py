@@ -7,13 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from rechat_history.openapi import errors
 from rechat_history.usage import service
 from rechat_history.usage.schemas import UsageReport
 from rechat_shared.db import SessionDep
+from rechat_shared.errors import error_responses
 from rechat_shared.security import ActiveUser, AdminUser
 
-router = APIRouter(tags=["usage"], responses=errors(400, 401, 403))
+router = APIRouter(tags=["usage"], responses=error_responses(400, 401, 403))
 
 From = Annotated[date | None, Query(alias="from")]
 To = Annotated[date | None, Query(alias="to")]

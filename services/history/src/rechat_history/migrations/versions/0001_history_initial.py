@@ -10,7 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from rechat_history.models import JSONData, LongText, PreciseUTCDateTime
+from rechat_history.models import JSONData, LongText
+from rechat_shared.db import UTCDateTime
 
 revision = "0001_history_initial"
 down_revision = None
@@ -26,14 +27,14 @@ def upgrade() -> None:
         sa.Column("app_id", sa.String(36), nullable=False),
         sa.Column("title", sa.String(255), nullable=False),
         sa.Column("title_source", sa.String(16), nullable=False),
-        sa.Column("title_at", PreciseUTCDateTime(), nullable=True),
+        sa.Column("title_at", UTCDateTime(), nullable=True),
         sa.Column("dify_conversation_id", sa.String(64), nullable=True),
         sa.Column("pinned", sa.Boolean(), nullable=False),
         sa.Column("archived", sa.Boolean(), nullable=False),
         sa.Column("preview", sa.String(200), nullable=False),
-        sa.Column("created_at", PreciseUTCDateTime(), nullable=False),
-        sa.Column("updated_at", PreciseUTCDateTime(), nullable=False),
-        sa.Column("deleted_at", PreciseUTCDateTime(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("deleted_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_conversations")),
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_unicode_ci",
@@ -51,7 +52,7 @@ def upgrade() -> None:
         sa.Column("position", sa.SmallInteger(), nullable=False),
         sa.Column("content", LongText, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("final_at", PreciseUTCDateTime(), nullable=True),
+        sa.Column("final_at", UTCDateTime(), nullable=True),
         sa.Column("final_event_id", sa.String(64), nullable=True),
         sa.Column("error", JSONData, nullable=True),
         sa.Column("regenerate_of", sa.String(36), nullable=True),
@@ -65,8 +66,8 @@ def upgrade() -> None:
         sa.Column("inputs", JSONData, nullable=True),
         sa.Column("files", JSONData, nullable=True),
         sa.Column("timings", JSONData, nullable=True),
-        sa.Column("created_at", PreciseUTCDateTime(), nullable=False),
-        sa.Column("updated_at", PreciseUTCDateTime(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversations.id"],
@@ -92,7 +93,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(36), nullable=False),
         sa.Column("rating", sa.String(16), nullable=True),
         sa.Column("content", sa.Text(), nullable=True),
-        sa.Column("occurred_at", PreciseUTCDateTime(), nullable=False),
+        sa.Column("occurred_at", UTCDateTime(), nullable=False),
         sa.Column("event_id", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("message_id", name=op.f("pk_message_feedback")),
         mysql_charset="utf8mb4",
@@ -110,7 +111,7 @@ def upgrade() -> None:
         sa.Column("total_tokens", sa.BigInteger(), nullable=False),
         sa.Column("total_price", sa.Numeric(20, 8), nullable=False),
         sa.Column("currency", sa.String(8), nullable=False),
-        sa.Column("occurred_at", PreciseUTCDateTime(), nullable=False),
+        sa.Column("occurred_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("message_id", name=op.f("pk_usage_records")),
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_unicode_ci",
@@ -120,7 +121,7 @@ def upgrade() -> None:
     op.create_table(
         "erased_users",
         sa.Column("user_id", sa.String(36), nullable=False),
-        sa.Column("erased_at", PreciseUTCDateTime(), nullable=False),
+        sa.Column("erased_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_erased_users")),
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_unicode_ci",
