@@ -95,7 +95,7 @@ async def stack_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[d
 @pytest.fixture(scope="module")
 def nginx_url(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`rechat dev` (separate service processes on known ports) with nginx in front of them."""
-    assert ensure_built(ROOT / "web"), "npm is needed to build the web app"
+    assert ensure_built(ROOT / "web"), "the web app could not be built (npm output above)"
     tmp = tmp_path_factory.mktemp("nginx")
     ports = {name: pick_port(0) for name in ("auth", "chat-gateway", "history")}
     args = ["--no-build", *(f"--service-port={name}={port}" for name, port in ports.items())]

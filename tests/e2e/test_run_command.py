@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def built_spa() -> Path:
     """The web app as `rechat dev` serves it (built here when missing or stale)."""
-    assert ensure_built(ROOT / "web"), "npm is needed to build the web app"
+    assert ensure_built(ROOT / "web"), "the web app could not be built (npm output above)"
     return ROOT / "web" / "dist"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rechat_cli.spa import SpaFiles, needs_build
+from rechat_cli.spa import SpaFiles, ensure_built, needs_build
 
 
 @pytest.fixture
@@ -57,3 +57,22 @@ def test_rebuild_when_missing_or_older_than_sources(web: Path) -> None:
     assert needs_build(web)
     index.unlink()
     assert needs_build(web)
+
+
+def failing_web_app(root: Path) -> Path:
+    """A web app whose dependencies are installed and whose build fails."""
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "main.ts").write_text("")
+    (root / "package.json").write_text('{"name": "w", "scripts": {"build": "exit 3"}}')
+    (root / "node_modules").mkdir()
+    (root / "node_modules" / ".package-lock.json").write_text("{}")
+    return root
+
+
+def test_a_failed_build_serves_the_previous_one_or_the_api_only(tmp_path: Path) -> None:
+    web = failing_web_app(tmp_path / "web")
+    assert ensure_built(web) is False  # nothing to serve: the API only
+    (web / "dist").mkdir()
+    (web / "dist" / "index.html").write_text("old build")
+    os.utime(web / "dist" / "index.html", (1_000, 1_000))
+    assert ensure_built(web) is True  # the previous build

@@ -76,19 +76,28 @@ def ensure_built(web_dir: Path) -> bool:
             web_dir,
         )
         return (web_dir / "dist" / "index.html").is_file()
+    built = True
     if _needs_install(web_dir):
         logger.info("installing the web app's dependencies (npm ci)")
-        _run([npm, "ci", "--no-audit", "--no-fund"], web_dir)
-    logger.info("building the web app (npm run build)")
-    _run([npm, "run", "build"], web_dir)
-    return True
+        built = _run([npm, "ci", "--no-audit", "--no-fund"], web_dir)
+    if built:
+        logger.info("building the web app (npm run build)")
+        built = _run([npm, "run", "build"], web_dir)
+    if built:
+        return True
+    # The services are still worth running: the page says what is wrong, the API answers.
+    previous = (web_dir / "dist" / "index.html").is_file()
+    logger.error(
+        "the web app could not be built (see npm's output above); %s",
+        "serving the previous build" if previous else "serving the API only",
+    )
+    return previous
 
 
-def _run(command: list[str], cwd: Path) -> None:
+def _run(command: list[str], cwd: Path) -> bool:
     # our own fixed npm commands, never user input
     result = subprocess.run(command, cwd=cwd, check=False)  # noqa: S603
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(command[1:])} failed in {cwd} (exit {result.returncode})")
+    return result.returncode == 0
 
 
 class SpaFiles:
