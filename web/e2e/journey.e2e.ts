@@ -278,6 +278,36 @@ describe('ReChat in a real browser', () => {
     await until(async () => (await content.locator('[data-copy-code]').first().innerText()) === 'Copied', 'copied label')
   })
 
+  it('rates answers (dislike asks for a reason) and edits a question into a new turn', async () => {
+    const { page } = memberSession
+    const answer = lastAnswer(page)
+    await answer.getByRole('button', { name: 'Good Response' }).click()
+    await page.getByText('Thanks for your feedback!').first().waitFor()
+    await answer.getByRole('button', { name: 'Bad Response' }).click()
+    await page.getByTestId('dislike-form').locator('textarea').fill('Too long')
+    await page.getByTestId('dislike-form').getByRole('button', { name: 'Save' }).click()
+    await page.getByTestId('dislike-form').waitFor({ state: 'detached' })
+
+    const question = page.getByTestId('user-message').last()
+    await question.hover()
+    await question.getByRole('button', { name: 'Edit' }).click()
+    await question.locator('textarea').fill('An edited question')
+    await question.getByRole('button', { name: 'Send' }).click()
+    await until(async () => (await page.getByTestId('user-message').last().innerText()).includes('An edited question'), 'edited turn')
+    await waitForAnswer(page)
+    expect(await answerText(page)).toContain('An edited question')
+  })
+
+  it('keyboard: ⌘/Ctrl+Shift+O opens a new chat and Esc stops an answer', async () => {
+    const { page } = memberSession
+    await page.keyboard.press('Control+Shift+O')
+    await page.getByTestId('welcome').waitFor()
+    await send(page, 'Stop me by key [[slow]]')
+    await until(async () => (await answerText(page)).includes('slow2'), 'first tokens')
+    await page.keyboard.press('Escape')
+    await waitForAnswer(page, 'stopped', 15_000)
+  })
+
   it('works in 简体中文 and in dark mode', async () => {
     const { page } = memberSession
     await page.getByTestId('user-menu-button').first().click()
