@@ -18,9 +18,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rechat_cli.processes import pick_port
 from rechat_cli.spa import ensure_built
-from rechat_cli.testing import Journey, RunningRechat, answer_text, scratch_database
+from rechat_cli.testing import (
+    Journey,
+    RunningRechat,
+    answer_text,
+    free_service_ports,
+    scratch_database,
+    service_port_arguments,
+)
 from rechat_shared.testing.infra import (
     MARIADB_ADMIN_URL,
     RABBITMQ_URL,
@@ -97,8 +103,8 @@ def nginx_url(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactor
     """`rechat dev` (separate service processes on known ports) with nginx in front of them."""
     assert ensure_built(ROOT / "web"), "the web app could not be built (npm output above)"
     tmp = tmp_path_factory.mktemp("nginx")
-    ports = {name: pick_port(0) for name in ("auth", "chat-gateway", "history")}
-    args = ["--no-build", *(f"--service-port={name}={port}" for name, port in ports.items())]
+    ports = free_service_ports()
+    args = ["--no-build", *service_port_arguments(ports)]
     rechat = RunningRechat(free_port(), stack_env, tmp / "rechat.log", ROOT, args=args)
     rechat.start()
     listen = free_port()

@@ -17,7 +17,14 @@ import httpx
 import pytest
 
 from rechat_cli.spa import ensure_built
-from rechat_cli.testing import Journey, RunningRechat, answer_text, scratch_database
+from rechat_cli.testing import (
+    Journey,
+    RunningRechat,
+    answer_text,
+    free_service_ports,
+    scratch_database,
+    service_port_arguments,
+)
 from rechat_shared.testing.infra import (
     MARIADB_ADMIN_URL,
     RABBITMQ_URL,
@@ -47,7 +54,8 @@ def rechat_env(data_dir: Path, **infra: str) -> dict[str, str]:
 
 def start(env: dict[str, str], log_path: Path) -> RunningRechat:
     # --no-build: the fixture built the SPA once; the run command's build step is the same code
-    rechat = RunningRechat(free_port(), env, log_path, ROOT, args=["--no-build"])
+    args = ["--no-build", *service_port_arguments(free_service_ports())]
+    rechat = RunningRechat(free_port(), env, log_path, ROOT, args=args)
     rechat.start()
     return rechat
 

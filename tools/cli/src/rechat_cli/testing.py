@@ -23,7 +23,9 @@ import httpx
 from sqlalchemy import text
 
 from rechat_cli.demo import DEMO_APP_NAME
+from rechat_cli.services import SPECS
 from rechat_shared.db import create_engine
+from rechat_shared.testing.processes import free_port
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +161,15 @@ def answer_text(events: list[StreamEvent]) -> str:
         elif event.event == "restart":
             text = ""
     return text
+
+
+def free_service_ports() -> dict[str, int]:
+    """A free port for every service, so a test never depends on 8001-8004/8090 being free."""
+    return {name: free_port() for name in SPECS}
+
+
+def service_port_arguments(ports: dict[str, int]) -> list[str]:
+    return [f"--service-port={name}={port}" for name, port in ports.items()]
 
 
 def uv_command() -> list[str]:
