@@ -70,3 +70,18 @@ def test_web_image_builds_the_spa_and_serves_it_with_the_nginx_template() -> Non
     assert "npm run build" in text
     assert "COPY deploy/nginx/rechat.conf.template /etc/nginx/templates/" in text
     assert "nginx-unprivileged" in text
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=lambda p: p.parent.name)
+def test_everything_copied_from_the_context_exists_and_is_not_ignored(path: Path) -> None:
+    """No image build can fail on a missing path (the build context is the repository root)."""
+    ignored = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    for match in re.finditer(r"^COPY (?!--from)(.+)$", path.read_text(), flags=re.MULTILINE):
+        *sources, _destination = match.group(1).split()
+        for source in sources:
+            assert (ROOT / source).exists(), f"{path}: COPY {source} does not exist"
+            assert source.rstrip("/") not in ignored, f"{path}: {source} is in .dockerignore"
