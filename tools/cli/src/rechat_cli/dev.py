@@ -125,6 +125,9 @@ async def run_processes(options: DevOptions) -> int:
         supervisor = Supervisor(_child_environment(options, ports))
         try:
             return await _supervise(options, ports, supervisor, stop)
+        except (RuntimeError, TimeoutError) as exc:  # a service did not come up (its log above)
+            logs.say(f"start-up failed: {exc}")
+            return 1
         finally:
             logs.say("stopping the services")
             await supervisor.stop()
