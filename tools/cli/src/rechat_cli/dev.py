@@ -117,7 +117,11 @@ def _child_environment(options: DevOptions, ports: dict[str, int]) -> dict[str, 
 async def run_processes(options: DevOptions) -> int:
     stop = asyncio.Event()
     with stop_signals(stop.set):
-        await migrate_all(logs.say)
+        try:
+            await migrate_all(logs.say)
+        except Exception as exc:  # the database is unreachable or refuses: say so, plainly
+            logs.say(f"migrations failed: {str(exc).splitlines()[0]}")
+            return 1
         ports = {
             name: options.service_ports.get(name) or pick_port(spec.port)
             for name, spec in SPECS.items()
