@@ -1,7 +1,8 @@
 """The README's run command, end to end over HTTP: sign up, chat with the demo app, history.
 
 Once in embedded mode (no database, broker or Redis URLs: one process, SQLite, in-process
-transports) and once against the real MariaDB, RabbitMQ and Redis (separate processes).
+transports) and once against the real MariaDB, RabbitMQ and Redis (separate processes). The
+command is `uv run --no-sync rechat dev`: the README's, minus the sync the test run already did.
 """
 
 from __future__ import annotations
