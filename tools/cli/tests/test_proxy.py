@@ -51,10 +51,17 @@ async def echo(request: Request) -> JSONResponse:
     )
 
 
+async def login(request: Request) -> JSONResponse:
+    response = JSONResponse({"cookie_sent": request.headers.get("cookie")})
+    response.set_cookie("rechat_refresh", "secret-of-the-first-browser", path="/api/auth")
+    return response
+
+
 UPSTREAM = Starlette(
     routes=[
         Route("/api/chat/stream", tokens),
         Route("/api/auth/echo", echo, methods=["POST"]),
+        Route("/api/auth/login", login, methods=["POST"]),
     ]
 )
 
@@ -117,3 +124,11 @@ async def test_bodies_queries_and_client_address_are_forwarded(front: str) -> No
     }
     assert unknown.status_code == 404
     assert unknown.json()["error"] == "not_found"
+
+
+async def test_one_browsers_cookies_never_reach_another(front: str) -> None:
+    async with httpx.AsyncClient() as first, httpx.AsyncClient() as second:
+        signed_in = await first.post(front + "/api/auth/login")
+        assert signed_in.cookies["rechat_refresh"] == "secret-of-the-first-browser"
+        stranger = await second.post(front + "/api/auth/login")
+    assert stranger.json() == {"cookie_sent": None}

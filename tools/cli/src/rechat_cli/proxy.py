@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from http.cookiejar import DefaultCookiePolicy
+from typing import Any
 
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,6 +32,16 @@ HOP_BY_HOP = frozenset(
         b"host",
     }
 )
+
+
+def _client_without_cookie_jar(**options: Any) -> httpx.AsyncClient:
+    """A client whose jar keeps nothing: the proxy serves every browser through one client, so
+    a cookie it kept (a refresh token!) would be handed to the next browser that has none."""
+    client = httpx.AsyncClient(**options)
+    client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return client
+
+
 TIMEOUT = httpx.Timeout(connect=5.0, read=None, write=60.0, pool=10.0)
 """No read timeout: an answer may stream for many minutes (keep-alive comments every ~15 s)."""
 
@@ -69,7 +81,7 @@ class FrontProxy:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 limits = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
-                self.client = httpx.AsyncClient(timeout=TIMEOUT, limits=limits)
+                self.client = _client_without_cookie_jar(timeout=TIMEOUT, limits=limits)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.client is not None:
