@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from rechat_gateway.apps.cache import AppCache
@@ -34,7 +33,6 @@ from rechat_shared.errors import error_body
 from rechat_shared.migrations import upgrade
 from rechat_shared.redis import Keys, create_redis
 from rechat_shared.security import JWKSCache, TokenVerifier
-from rechat_shared.settings import is_memory_url
 from rechat_shared.streams import create_stream_hub
 
 logger = logging.getLogger(__name__)
@@ -42,21 +40,6 @@ logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version_gateway"
 BUS_RETRY_SECONDS = 1.0
-
-
-def connect_redis(url: str, max_connections: int = 256) -> Redis:
-    """The shared client, but on a blocking pool: a burst of requests waits for a connection
-    instead of failing with MaxConnectionsError (redis-py's default pool caps at 100)."""
-    if is_memory_url(url):
-        return create_redis(url)
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=max_connections,
-        timeout=5,
-        health_check_interval=30,
-        socket_keepalive=True,
-    )
-    return Redis.from_pool(pool)
 
 
 async def run_migrations(settings: GatewaySettings | None = None) -> None:
@@ -92,7 +75,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
     if settings.migrate_on_start:
         await upgrade(engine, MIGRATIONS, VERSION_TABLE)
-    redis = connect_redis(settings.redis_url)
+    redis = create_redis(settings.redis_url, max_connections=256)
     keys = Keys(settings.redis_prefix)
     http = httpx.AsyncClient()
     dify = DifyClient()

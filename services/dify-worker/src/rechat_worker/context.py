@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
 
 from rechat_shared.bus import EventBus
+from rechat_shared.conversation_lock import release_conversation
 from rechat_shared.crypto import SecretBox
 from rechat_shared.dify import DifyClient
 from rechat_shared.redis import Keys
@@ -44,26 +44,4 @@ class WorkerContext:
 
     async def release_conversation(self, conversation_id: str, message_id: str) -> None:
         """Free the conversation for its next turn (the lock the gateway took for this one)."""
-        key = self.keys("conv", conversation_id, "lock")
-        await release_if_owner(self.redis, key, message_id)
-
-
-async def release_if_owner(redis: Redis, key: str, owner: str) -> None:
-    """Delete `key` only while it still holds `owner` (WATCH/MULTI: no Lua needed, so the
-    embedded in-process Redis works too)."""
-    async with redis.pipeline(transaction=True) as pipe:
-        try:
-            await pipe.watch(key)
-            current = await pipe.get(key)
-            if current is None or _text(current) != owner:
-                await pipe.unwatch()  # type: ignore[no-untyped-call]
-                return
-            pipe.multi()  # type: ignore[no-untyped-call]
-            pipe.delete(key)
-            await pipe.execute()
-        except WatchError:
-            pass  # taken over meanwhile: not ours to delete
-
-
-def _text(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw
+        await release_conversation(self.redis, self.keys, conversation_id, message_id)

@@ -12,13 +12,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from redis.asyncio import BlockingConnectionPool, Redis
-
 from rechat_shared.bus import FEEDBACK_QUEUE, REQUESTS_QUEUE, BusUnavailable, create_bus
 from rechat_shared.crypto import SecretBox
 from rechat_shared.dify import DifyClient
 from rechat_shared.redis import Keys, create_redis
-from rechat_shared.settings import is_memory_url
 from rechat_shared.streams import create_stream_hub
 from rechat_worker.config import WorkerSettings
 from rechat_worker.consumer import FeedbackConsumer, RequestConsumer
@@ -29,27 +26,12 @@ logger = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
 
 
-def connect_redis(url: str, max_connections: int = 256) -> Redis:
-    """The shared client, but on a blocking pool: a burst of requests waits for a connection
-    instead of failing with MaxConnectionsError (redis-py's default pool caps at 100)."""
-    if is_memory_url(url):
-        return create_redis(url)
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=max_connections,
-        timeout=5,
-        health_check_interval=30,
-        socket_keepalive=True,
-    )
-    return Redis.from_pool(pool)
-
-
 class Worker:
     """Consumes `chat.requested` and `chat.feedback` until stopped."""
 
     def __init__(self, settings: WorkerSettings) -> None:
         self.settings = settings
-        redis = connect_redis(settings.redis_url)
+        redis = create_redis(settings.redis_url, max_connections=256)
         self.context = WorkerContext(
             settings=settings,
             redis=redis,

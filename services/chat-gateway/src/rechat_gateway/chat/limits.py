@@ -6,15 +6,10 @@ from __future__ import annotations
 import time
 
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
 
+from rechat_shared.conversation_lock import conversation_lock_key, release_conversation
 from rechat_shared.errors import Conflict, TooManyRequests
 from rechat_shared.redis import Keys
-
-
-def conversation_lock_key(keys: Keys, conversation_id: str) -> str:
-    """The lock the gateway takes and the worker releases when the answer ends."""
-    return keys("conv", conversation_id, "lock")
 
 
 class TurnGate:
@@ -52,26 +47,4 @@ class TurnGate:
             )
 
     async def release(self, conversation_id: str, message_id: str) -> None:
-        key = conversation_lock_key(self._keys, conversation_id)
-        await release_if_owner(self._redis, key, message_id)
-
-
-async def release_if_owner(redis: Redis, key: str, owner: str) -> None:
-    """Delete `key` only while it still holds `owner` (WATCH/MULTI: no Lua needed, so the
-    embedded in-process Redis works too)."""
-    async with redis.pipeline(transaction=True) as pipe:
-        try:
-            await pipe.watch(key)
-            current = await pipe.get(key)
-            if current is None or _text(current) != owner:
-                await pipe.unwatch()  # type: ignore[no-untyped-call]
-                return
-            pipe.multi()  # type: ignore[no-untyped-call]
-            pipe.delete(key)
-            await pipe.execute()
-        except WatchError:
-            pass  # taken over meanwhile: not ours to delete
-
-
-def _text(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw
+        await release_conversation(self._redis, self._keys, conversation_id, message_id)
