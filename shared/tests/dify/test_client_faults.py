@@ -35,7 +35,8 @@ from rechat_shared.dify import (
     WorkflowFinishedEvent,
     WorkflowRunRequest,
 )
-from rechat_shared.testing.emulator import RunningEmulator, free_port
+from rechat_shared.testing.emulator import RunningEmulator
+from rechat_shared.testing.processes import free_port
 
 FAST = DifyTimeouts(stall=5.0, deadline=15.0, terminal_grace=0.3)
 

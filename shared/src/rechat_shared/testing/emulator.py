@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import pytest
 from pydantic import SecretStr
 
 from rechat_shared.dify.apps import DifyApp
+from rechat_shared.testing.processes import free_port
 
 DEFAULT_KEYS: dict[str, str] = {
     "chat": "app-emulator-chat",
@@ -55,14 +55,6 @@ class RunningEmulator:
 
 
 _LOGS: dict[int, IO[bytes]] = {}
-
-
-def free_port() -> int:
-    """A TCP port that is free right now on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def start_emulator(
