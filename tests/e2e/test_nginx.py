@@ -99,14 +99,30 @@ async def stack_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[d
 
 
 @pytest.fixture(scope="module")
-def nginx_url(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`rechat dev` (separate service processes on known ports) with nginx in front of them."""
+def service_ports(
+    stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, int]]:
+    """`rechat dev` in processes mode: each service in its own process on a known port."""
     assert ensure_built(ROOT / "web"), "the web app could not be built (npm output above)"
-    tmp = tmp_path_factory.mktemp("nginx")
     ports = free_service_ports()
     args = ["--no-build", *service_port_arguments(ports)]
-    rechat = RunningRechat(free_port(), stack_env, tmp / "rechat.log", ROOT, args=args)
+    log = tmp_path_factory.mktemp("rechat") / "rechat.log"
+    rechat = RunningRechat(free_port(), stack_env, log, ROOT, args=args)
     rechat.start()
+    try:
+        yield ports
+    finally:
+        print(rechat.log_tail(200))  # shown by pytest when a test failed
+        assert rechat.stop() == 0, rechat.log_tail()
+
+
+@pytest.fixture(scope="module")
+def nginx_url(
+    service_ports: dict[str, int], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Debian's nginx running the project's config in front of those services."""
+    tmp = tmp_path_factory.mktemp("nginx")
+    ports = service_ports
     listen = free_port()
     config = render(
         tmp,
@@ -136,8 +152,6 @@ def nginx_url(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactor
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)
-        print(rechat.log_tail(200))  # shown by pytest when a test failed
-        assert rechat.stop() == 0, rechat.log_tail()
 
 
 @pytest.fixture(scope="module")

@@ -194,12 +194,12 @@ class RunningRechat:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, within: float = 120.0) -> None:
-        log = self.log_path.open("ab")
         command = [*uv_command(), "rechat", "dev", "--port", str(self.port), *self.args]
-        # our own command line, no user input
-        self.process = subprocess.Popen(  # noqa: S603
-            command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
+        with self.log_path.open("ab") as log:  # the child keeps its own handle
+            # our own command line, no user input
+            self.process = subprocess.Popen(  # noqa: S603
+                command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -211,6 +211,7 @@ class RunningRechat:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
+        self.stop()  # never leave a half-started stack behind
         raise TimeoutError(f"rechat dev not up in {within:.0f} s:\n{self.log_tail()}")
 
     def stop(self, within: float = 30.0, sig: int = signal.SIGINT) -> int:
