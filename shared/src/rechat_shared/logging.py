@@ -47,7 +47,8 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access", "aiormq", "aio_pika", "httpx", "httpcore"):
+    noisy_loggers = ("uvicorn.access", "aiormq", "aio_pika", "httpx", "httpcore", "alembic.runtime")
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
