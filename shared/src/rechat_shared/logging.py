@@ -47,7 +47,14 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    noisy_loggers = ("uvicorn.access", "aiormq", "aio_pika", "httpx", "httpcore", "alembic.runtime")
+    noisy_loggers = (
+        "uvicorn.access",
+        "aiormq",
+        "aio_pika",
+        "httpx",
+        "httpcore",
+        "alembic.runtime.plugins",
+    )
     for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
