@@ -1,14 +1,13 @@
 # ReChat: `make run` starts everything, `make test` checks everything. Both set themselves up.
 SHELL := /bin/bash
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, or the one pip installs for this Python when there is none.
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export UV_LINK_MODE ?= copy
 
 .PHONY: run test setup lint typecheck pytest web-check system-packages
 
-$(UV):
-	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-
-setup: $(UV)
+setup:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 
 run: setup
