@@ -10,6 +10,7 @@ letting it loop.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Sequence
@@ -84,7 +85,12 @@ async def start_consumers(
     bus: EventBus, consumer: HistoryConsumer, *, count: int, batch_size: int, batch_wait: float
 ) -> list[Consumer]:
     """`count` batch consumers of `history.events`, each with a prefetch of `batch_size`, so
-    one batch is parsed and merged while another waits for the database."""
+    one batch is parsed and merged while another waits for the database.
+
+    Everything allocated so far (imports, app, engine) lives as long as the process, so it is
+    moved out of the garbage collector's sight first (`gc.freeze`): otherwise every full
+    collection walks it again, which cost about a tenth of the ingest's CPU."""
+    gc.freeze()
     return [
         await bus.consume_batch(
             HISTORY_QUEUE, consumer.handle, max_batch=batch_size, max_wait=batch_wait

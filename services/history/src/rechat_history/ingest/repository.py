@@ -7,10 +7,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Executable, ScalarSelect, Table, delete, func, insert, select
+from sqlalchemy import (
+    Executable,
+    ScalarSelect,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from rechat_history.ingest.rows import ConversationRow, FeedbackRow, MessageRow, UsageRow
@@ -62,12 +72,25 @@ def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-async def _locked(
-    session: AsyncSession, model: type[Base], key: str, ids: Collection[str], *, lock: bool = True
-) -> list[dict[str, Any]]:
+def _by_key(model: type[Base], key: str, *, lock: bool) -> Select[Any]:
+    """`SELECT * FROM table WHERE key IN :ids`, built once (an expanding parameter)."""
     table = _table(model)
-    query = select(table).where(table.c[key].in_(ids))
-    result = await session.execute(query.with_for_update() if lock else query)
+    query = select(table).where(table.c[key].in_(bindparam("ids", expanding=True)))
+    return query.with_for_update() if lock else query
+
+
+# Built once: building and cache-keying these per batch cost more than running them.
+_CONVERSATIONS = _by_key(Conversation, "id", lock=True)
+_MESSAGES = _by_key(Message, "id", lock=True)
+_FEEDBACK = _by_key(MessageFeedback, "message_id", lock=True)
+_USAGE = _by_key(UsageRecord, "message_id", lock=False)
+_ERASED = select(ErasedUser.user_id).where(ErasedUser.user_id.in_(bindparam("ids", expanding=True)))
+
+
+async def _rows(
+    connection: AsyncConnection, query: Select[Any], ids: Collection[str]
+) -> list[dict[str, Any]]:
+    result = await connection.execute(query, {"ids": list(ids)})
     return [dict(row) for row in result.mappings()]
 
 
@@ -80,19 +103,20 @@ async def load_rows(
 ) -> BatchRows:
     """Lock and load the existing rows with these keys (SQLite ignores the lock)."""
     rows = BatchRows()
+    connection = await session.connection()
     if conversation_ids:
-        for values in await _locked(session, Conversation, "id", conversation_ids):
+        for values in await _rows(connection, _CONVERSATIONS, conversation_ids):
             rows.conversations[values["id"]] = ConversationRow(**values)
     if message_ids:
-        for values in await _locked(session, Message, "id", message_ids):
+        for values in await _rows(connection, _MESSAGES, message_ids):
             rows.messages[values["id"]] = MessageRow(**values)
-        for values in await _locked(session, MessageFeedback, "message_id", message_ids):
+        for values in await _rows(connection, _FEEDBACK, message_ids):
             rows.feedback[values["message_id"]] = FeedbackRow(**values)
-        for values in await _locked(session, UsageRecord, "message_id", message_ids, lock=False):
+        for values in await _rows(connection, _USAGE, message_ids):
             rows.usage[values["message_id"]] = UsageRow(**values)
     if user_ids:
-        erased = select(ErasedUser.user_id).where(ErasedUser.user_id.in_(user_ids))
-        rows.erased = set(await session.scalars(erased))
+        erased = await connection.execute(_ERASED, {"ids": list(user_ids)})
+        rows.erased = set(erased.scalars())
     return rows
 
 
@@ -104,16 +128,17 @@ async def _insert(session: AsyncSession, model: type[Base], rows: Sequence[Row])
     """New rows, in one multi-row INSERT: a duplicate key means another writer was first
     (IntegrityError, and the consumer retries the batch on fresh rows)."""
     if rows:
-        await session.execute(insert(_table(model)), [_values(row) for row in rows])
+        connection = await session.connection()
+        await connection.execute(_INSERTS[model], [_values(row) for row in rows])
 
 
 async def _upsert(session: AsyncSession, model: type[Base], rows: Sequence[Row]) -> None:
     """Rows this batch loaded under lock and changed, written back in one statement."""
     if rows:
-        table = _table(model)
-        mysql = session.get_bind().dialect.name in ("mysql", "mariadb")
-        upsert = _mysql_upsert(table) if mysql else _sqlite_upsert(table)
-        await session.execute(upsert, [_values(row) for row in rows])
+        connection = await session.connection()
+        mysql = connection.dialect.name in ("mysql", "mariadb")
+        upsert = _MYSQL_UPSERTS[model] if mysql else _SQLITE_UPSERTS[model]
+        await connection.execute(upsert, [_values(row) for row in rows])
 
 
 def _mysql_upsert(table: Table) -> Executable:
@@ -133,10 +158,16 @@ def _sqlite_upsert(table: Table) -> Executable:
     )
 
 
+_WRITTEN: tuple[type[Base], ...] = (Conversation, Message, MessageFeedback, UsageRecord)
+_INSERTS = {model: insert(_table(model)) for model in _WRITTEN}
+_MYSQL_UPSERTS = {model: _mysql_upsert(_table(model)) for model in _WRITTEN}
+_SQLITE_UPSERTS = {model: _sqlite_upsert(_table(model)) for model in _WRITTEN}
+
+
 async def write(session: AsyncSession, *, new: Changes, changed: Changes) -> None:
-    """Parents first: conversations, then messages, ratings and usage."""
+    """Parents first: new conversations, then messages, ratings and usage. Changed
+    conversations are written once, with their summaries, by `write_conversations`."""
     await _insert(session, Conversation, list(new.conversations.values()))
-    await _upsert(session, Conversation, list(changed.conversations.values()))
     await _insert(session, Message, list(new.messages.values()))
     await _upsert(session, Message, list(changed.messages.values()))
     await _insert(session, MessageFeedback, list(new.feedback.values()))
@@ -167,13 +198,9 @@ async def summaries(session: AsyncSession, conversation_ids: Collection[str]) ->
     result = {conversation_id: Summary() for conversation_id in conversation_ids}
     if not result:
         return result
-    query = select(
-        Conversation.id,
-        _activity(),
-        _edge_text(latest=True),
-        _edge_text(latest=False),
-    ).where(Conversation.id.in_(conversation_ids))
-    for conversation_id, last, latest, first in await session.execute(query):
+    connection = await session.connection()
+    found = await connection.execute(_SUMMARIES, {"ids": list(conversation_ids)})
+    for conversation_id, last, latest, first in found:
         summary = result[conversation_id]
         summary.last_activity = last
         summary.preview = _one_line(latest, PREVIEW_LENGTH)
@@ -208,6 +235,14 @@ def _edge_text(*, latest: bool) -> ScalarSelect[str]:
         .correlate(Conversation)
         .scalar_subquery()
     )
+
+
+_SUMMARIES = select(
+    Conversation.id,
+    _activity(),
+    _edge_text(latest=True),
+    _edge_text(latest=False),
+).where(Conversation.id.in_(bindparam("ids", expanding=True)))
 
 
 def _one_line(text: str | None, length: int) -> str:

@@ -302,8 +302,9 @@ class Ingest:
     # ------------------------------------------------------------------ summaries
 
     async def write(self) -> None:
-        """Write the batch's new and changed rows (a few multi-row statements), then the
-        conversation summaries recomputed from the stored messages."""
+        """Write the batch's new and changed rows (a few multi-row statements), then every
+        touched conversation with its summary recomputed from the stored messages (this is
+        also where changed conversations are written)."""
         await repository.write(self.session, new=self.new, changed=self.changed)
         found = await repository.summaries(self.session, sorted(self.touched))
         for conversation_id, summary in found.items():
