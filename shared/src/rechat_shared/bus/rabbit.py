@@ -175,7 +175,10 @@ class RabbitBus:
         max_batch: int = 100,
         max_wait: float = 0.005,
     ) -> Consumer:
-        consumer = await self._consumer(queue, max(1, max_batch))
+        # Prefetch two batches: the next one arrives while this one is handled, instead of
+        # only after its ack (a batch's multiple-ack covers exactly its own deliveries, since
+        # the inbox keeps delivery order and batches run one at a time).
+        consumer = await self._consumer(queue, 2 * max(1, max_batch))
         consumer.stopper.spawn(consumer.run_batches(handler, max_batch, max_wait), f"bus:{queue}")
         await consumer.start()
         return consumer
