@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from rechat_shared.db import utcnow
@@ -186,5 +187,8 @@ class StreamEvent(_Model):
 
     def to_sse(self) -> bytes:
         """The event framed for `text/event-stream`."""
-        payload = json.dumps(self.data, separators=(",", ":"), ensure_ascii=False)
-        return f"id: {self.seq}\nevent: {self.event}\ndata: {payload}\n\n".encode()
+        try:  # orjson: compact UTF-8 like the json call below, several times faster
+            payload = orjson.dumps(self.data)
+        except TypeError:  # what orjson refuses (integers beyond 64 bits...) json may still take
+            payload = json.dumps(self.data, separators=(",", ":"), ensure_ascii=False).encode()
+        return b"id: %d\nevent: %s\ndata: %s\n\n" % (self.seq, self.event.encode(), payload)

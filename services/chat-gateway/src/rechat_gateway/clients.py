@@ -37,7 +37,7 @@ class GatewayClients:
     keepalive: KeepAliveTicker
 
 
-def get_clients(request: Request) -> GatewayClients:
+async def get_clients(request: Request) -> GatewayClients:
     clients: GatewayClients = request.app.state.clients
     return clients
 

@@ -13,7 +13,7 @@ from rechat_gateway.clients import ClientsDep
 from rechat_shared.db import SessionDep
 
 
-def get_app_service(session: SessionDep, clients: ClientsDep) -> AppService:
+async def get_app_service(session: SessionDep, clients: ClientsDep) -> AppService:
     parameters = ParametersCache(
         clients.redis, clients.keys, clients.dify, clients.settings.parameters_cache_seconds
     )

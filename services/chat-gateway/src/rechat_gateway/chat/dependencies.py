@@ -13,7 +13,7 @@ from rechat_gateway.clients import ClientsDep
 from rechat_shared.errors import PayloadTooLarge, UnprocessableEntity
 
 
-def get_chat_service(apps: AppServiceDep, clients: ClientsDep) -> ChatService:
+async def get_chat_service(apps: AppServiceDep, clients: ClientsDep) -> ChatService:
     settings = clients.settings
     return ChatService(
         settings=settings,
@@ -37,14 +37,14 @@ def get_chat_service(apps: AppServiceDep, clients: ClientsDep) -> ChatService:
 ChatServiceDep = Annotated[ChatService, Depends(get_chat_service)]
 
 
-def check_body_size(request: Request, clients: ClientsDep) -> None:
+async def check_body_size(request: Request, clients: ClientsDep) -> None:
     """413 for a request body above the configured limit (as declared by Content-Length)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > clients.settings.max_body_bytes:
         raise PayloadTooLarge(f"The request body exceeds {clients.settings.max_body_bytes} bytes")
 
 
-def last_event_id(
+async def last_event_id(
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> int | None:
     """The SSE `Last-Event-ID` header as a sequence number (None when absent)."""

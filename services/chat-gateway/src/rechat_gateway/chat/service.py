@@ -6,7 +6,7 @@ import asyncio
 import json
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from rechat_gateway.apps.service import AppService
 from rechat_gateway.chat.history import HistoryClient
@@ -22,7 +22,7 @@ from rechat_shared.bus import EventBus
 from rechat_shared.errors import BadRequest, NotFound, PayloadTooLarge, UnprocessableEntity
 from rechat_shared.events import ChatFeedback, ChatRequested, StreamEvent, new_id
 from rechat_shared.security import Principal
-from rechat_shared.streams import StreamHub
+from rechat_shared.streams import StreamHub, StreamSubscription
 
 
 def dify_user(user_id: str) -> str:
@@ -173,17 +173,23 @@ class ChatService:
             files=turn.files,
             regenerate_of=turn.regenerate_of,
         )
-        await self.gate.admit(principal.user_id, record.conversation_id, record.message_id)
         resources = AsyncExitStack()
         try:
             owner = None
             if new_conversation:
                 owner = ConversationOwner(user_id=principal.user_id, app_id=app.id)
-            # independent round trips, both needed before the request goes out
-            _, subscription = await asyncio.gather(
+            # independent round trips, all needed before the request goes out; a refused turn
+            # (429/409) undoes the other two below (its ids are fresh: nobody saw them)
+            admitted, saved, subscription = await asyncio.gather(
+                self.gate.admit(principal.user_id, record.conversation_id, record.message_id),
                 self.records.save(record, owner),
                 resources.enter_async_context(self.hub.attach(record.message_id, None)),
+                return_exceptions=True,
             )
+            for outcome in (admitted, saved, subscription):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            subscription = cast(StreamSubscription, subscription)
             await self.bus.publish(self._request(record, app, turn, new_conversation))
         except BaseException:
             await resources.aclose()

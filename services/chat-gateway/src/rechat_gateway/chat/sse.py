@@ -64,6 +64,25 @@ async def _pump(subscription: StreamSubscription, queue: asyncio.Queue[object]) 
         queue.put_nowait(_END)
 
 
+def _drain(item: object, queue: asyncio.Queue[object]) -> tuple[bytes, bool]:
+    """`item` and whatever else is queued already, framed as one chunk (one write through the
+    middleware stack and the socket for a burst of events); True when the stream ended."""
+    parts: list[bytes] = []
+    while True:
+        if item is _END:
+            return b"".join(parts), True
+        if item is KEEP_ALIVE:
+            parts.append(KEEP_ALIVE)
+        else:
+            assert isinstance(item, StreamEvent)
+            parts.append(item.to_sse())
+            if item.is_terminal:
+                return b"".join(parts), True
+        if queue.empty():
+            return b"".join(parts), False
+        item = queue.get_nowait()
+
+
 async def sse_body(
     first: Iterable[StreamEvent],
     subscription: StreamSubscription | None,
@@ -81,15 +100,10 @@ async def sse_body(
     ticker.register(queue)
     try:
         while True:
-            item = await queue.get()
-            if item is _END:
-                return
-            if item is KEEP_ALIVE:
-                yield KEEP_ALIVE
-                continue
-            assert isinstance(item, StreamEvent)
-            yield item.to_sse()
-            if item.is_terminal:
+            chunk, ended = _drain(await queue.get(), queue)
+            if chunk:
+                yield chunk
+            if ended:
                 return
     finally:
         ticker.unregister(queue)
