@@ -150,7 +150,9 @@ class Generation:
         if timeout is None:
             return await queue.get()
         try:
-            return await asyncio.wait_for(queue.get(), timeout)
+            # asyncio.timeout, not wait_for: no task per wait (cancelling `get` loses no item)
+            async with asyncio.timeout(timeout):
+                return await queue.get()
         except TimeoutError:
             return None
 
