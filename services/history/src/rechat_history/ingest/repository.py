@@ -94,28 +94,37 @@ async def _rows(
     return [dict(row) for row in result.mappings()]
 
 
-async def load_rows(
-    session: AsyncSession,
-    *,
-    conversation_ids: Collection[str],
-    message_ids: Collection[str],
-    user_ids: Collection[str],
-) -> BatchRows:
+@dataclass
+class BatchKeys:
+    """The keys one batch of events reads, by table: only the rows some event consults."""
+
+    conversations: set[str] = field(default_factory=set)
+    messages: set[str] = field(default_factory=set)
+    feedback: set[str] = field(default_factory=set)
+    """Rated messages (ratings are kept apart from the messages)."""
+    usage: set[str] = field(default_factory=set)
+    """Completed answers (one usage record each)."""
+    users: set[str] = field(default_factory=set)
+
+
+async def load_rows(session: AsyncSession, keys: BatchKeys) -> BatchRows:
     """Lock and load the existing rows with these keys (SQLite ignores the lock)."""
     rows = BatchRows()
     connection = await session.connection()
-    if conversation_ids:
-        for values in await _rows(connection, _CONVERSATIONS, conversation_ids):
+    if keys.conversations:
+        for values in await _rows(connection, _CONVERSATIONS, keys.conversations):
             rows.conversations[values["id"]] = ConversationRow(**values)
-    if message_ids:
-        for values in await _rows(connection, _MESSAGES, message_ids):
+    if keys.messages:
+        for values in await _rows(connection, _MESSAGES, keys.messages):
             rows.messages[values["id"]] = MessageRow(**values)
-        for values in await _rows(connection, _FEEDBACK, message_ids):
+    if keys.feedback:
+        for values in await _rows(connection, _FEEDBACK, keys.feedback):
             rows.feedback[values["message_id"]] = FeedbackRow(**values)
-        for values in await _rows(connection, _USAGE, message_ids):
+    if keys.usage:
+        for values in await _rows(connection, _USAGE, keys.usage):
             rows.usage[values["message_id"]] = UsageRow(**values)
-    if user_ids:
-        erased = await connection.execute(_ERASED, {"ids": list(user_ids)})
+    if keys.users:
+        erased = await connection.execute(_ERASED, {"ids": list(keys.users)})
         rows.erased = set(erased.scalars())
     return rows
 

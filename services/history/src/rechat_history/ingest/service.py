@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rechat_history.ingest import repository
-from rechat_history.ingest.repository import BatchRows, Changes
+from rechat_history.ingest.repository import BatchKeys, BatchRows, Changes
 from rechat_history.ingest.rows import ConversationRow, FeedbackRow, MessageRow, UsageRow
 from rechat_history.models import TITLE_LENGTH
 from rechat_shared.events import (
@@ -329,20 +329,23 @@ def _outranks(message: MessageRow, status: str, at: datetime, event_id: str) -> 
     return (STATUS_RANK[status], at, event_id) > current
 
 
-def _keys(events: Sequence[IncomingEvent]) -> tuple[set[str], set[str], set[str]]:
-    conversations: set[str] = set()
-    messages: set[str] = set()
-    users: set[str] = set()
+def _keys(events: Sequence[IncomingEvent]) -> BatchKeys:
+    keys = BatchKeys()
     for incoming in events:
         event = incoming.event
-        users.add(event.user_id)
+        keys.users.add(event.user_id)
         if isinstance(event, ChatRequested):
-            messages.update((event.user_message_id, event.message_id))
-        elif isinstance(event, ChatCompleted | ChatFailed | ChatFeedback):
-            messages.add(event.message_id)
+            keys.messages.update((event.user_message_id, event.message_id))
+        elif isinstance(event, ChatCompleted):
+            keys.messages.add(event.message_id)
+            keys.usage.add(event.message_id)
+        elif isinstance(event, ChatFailed):
+            keys.messages.add(event.message_id)
+        elif isinstance(event, ChatFeedback):
+            keys.feedback.add(event.message_id)
         if isinstance(event, ChatRequested | ChatCompleted | ChatFailed | ConversationTitled):
-            conversations.add(event.conversation_id)
-    return conversations, messages, users
+            keys.conversations.add(event.conversation_id)
+    return keys
 
 
 async def apply_batch(session: AsyncSession, events: Sequence[IncomingEvent]) -> None:
@@ -352,10 +355,7 @@ async def apply_batch(session: AsyncSession, events: Sequence[IncomingEvent]) ->
         event = incoming.event
         if isinstance(event, UserChanged) and event.change == "deleted":
             await repository.erase_user(session, event.user_id, _utc(event.occurred_at))
-    conversations, messages, users = _keys(events)
-    rows = await repository.load_rows(
-        session, conversation_ids=conversations, message_ids=messages, user_ids=users
-    )
+    rows = await repository.load_rows(session, _keys(events))
     ingest = Ingest(session, rows)
     for incoming in events:
         ingest.apply(incoming)
