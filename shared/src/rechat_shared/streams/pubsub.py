@@ -140,7 +140,12 @@ class PubSubMux:
     async def _read(self) -> None:
         while not self._closed:
             try:
-                message = await self._pubsub.get_message(timeout=None)
+                response = await self._pubsub.parse_response(block=True)
+                if _is_message(response):
+                    # the hot path: a published event needs none of redis-py's bookkeeping
+                    self._deliver(response[1], response[2])
+                    continue
+                message = await self._pubsub.handle_message(response)  # type: ignore[no-untyped-call]
             except _CONNECTION_ERRORS as exc:
                 # the next read reconnects, and redis-py resubscribes every channel
                 logger.warning("pub/sub connection lost (%r); reconnecting", exc)
@@ -156,14 +161,19 @@ class PubSubMux:
                 except Exception:  # a malformed message: the other channels go on
                     logger.exception("pub/sub message %r not delivered", message)
 
+    def _deliver(self, channel: bytes, data: bytes) -> None:
+        entry = self._channels.get(channel)
+        if entry is not None:
+            for listener in list(entry.listeners):
+                try:
+                    listener.on_message(data)
+                except Exception:  # a malformed message: the other channels go on
+                    logger.exception("pub/sub message on %r not delivered", channel)
+
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message["type"]
         if kind == "message":
-            entry = self._channels.get(message["channel"])
-            if entry is not None:
-                data = message["data"]
-                for listener in list(entry.listeners):
-                    listener.on_message(data)
+            self._deliver(message["channel"], message["data"])
         elif kind == "subscribe":
             name = message["channel"]
             entry = self._channels.get(name)
@@ -187,6 +197,11 @@ class PubSubMux:
                 entry.confirmed.cancel()
         self._channels.clear()
         self._commands.clear()
+
+
+def _is_message(response: Any) -> bool:
+    """A RESP2 `[b"message", channel, data]` reply (what PUBLISH delivers)."""
+    return isinstance(response, list) and len(response) == 3 and response[0] == b"message"
 
 
 async def _stop(task: asyncio.Task[None]) -> None:
