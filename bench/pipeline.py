@@ -12,6 +12,11 @@ side by side and prints JSON:
 
     uv run python bench/pipeline.py [--quick]
 
+Next to each wall-clock figure: the CPU time the serving processes spent (gateway + workers for
+the pipeline, the emulator or the proxy for the baselines) per request or per token, a figure
+that other load on a shared machine disturbs far less. Streams that did not run to their end
+are reported on stderr (the figures count only completed ones).
+
 The load generator is a raw-socket HTTP/1.1 client, so it costs little next to the servers.
 Every part is bounded in time; a part that runs out of time reports what it measured.
 """
@@ -29,6 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -103,6 +109,18 @@ async def stream_once(
     return result
 
 
+def cpu_seconds(pids: tuple[int, ...]) -> float:
+    """User + system CPU time the processes used so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -119,6 +137,8 @@ class Target:
     path: str
     headers: dict[str, str]
     app_id: str | None = None
+    pids: tuple[int, ...] = ()
+    """The processes serving it (their CPU time is reported next to the wall-clock figures)."""
 
     def body(self, query: str) -> dict[str, Any]:
         if self.name == "emulator":
@@ -142,12 +162,22 @@ async def gather_bounded(
     done, pending = await asyncio.wait(tasks, timeout=budget)
     for task in pending:
         task.cancel()
+    failures = Counter(repr(task.exception())[:80] for task in done if task.exception())
+    if pending:
+        failures["unfinished within the budget"] = len(pending)
+    if failures:  # the figures count only what completed: say what did not
+        print(
+            f"{target.name}: {count - sum(failures.values())}/{count} ran to the end; "
+            f"failed: {dict(failures)}",
+            file=sys.stderr,
+        )
     return [task.result() for task in done if not task.exception()]
 
 
 async def ttft(target: Target, concurrency: int, rounds: int, budget: float) -> dict[str, Any]:
     samples: list[float] = []
     headers: list[float] = []
+    cpu_before = cpu_seconds(target.pids)
     deadline = time.monotonic() + budget
     for _ in range(rounds):
         left = deadline - time.monotonic()
@@ -156,8 +186,10 @@ async def ttft(target: Target, concurrency: int, rounds: int, budget: float) -> 
         results = await gather_bounded(target, "[[tokens:3]] hi", concurrency, 0.0, left)
         samples += [r.first_token_s * 1000 for r in results if r.ok and r.first_token_s]
         headers += [r.headers_s * 1000 for r in results if r.ok]
+    cpu = cpu_seconds(target.pids) - cpu_before
     return {
         "samples": len(samples),
+        "cpu_ms_per_request": round(cpu * 1000 / max(1, len(headers)), 2),
         "p50_response_start_ms": round(percentile(headers, 0.5), 2),
         "p50_ms": round(percentile(samples, 0.5), 2),
         "p99_ms": round(percentile(samples, 0.99), 2),
@@ -166,10 +198,13 @@ async def ttft(target: Target, concurrency: int, rounds: int, budget: float) -> 
 
 async def throughput(target: Target, streams: int, tokens: int, budget: float) -> dict[str, Any]:
     started = time.perf_counter()
+    cpu_before = cpu_seconds(target.pids)
     results = await gather_bounded(target, f"[[tokens:{tokens}]]", streams, 0.5, budget)
     elapsed = time.perf_counter() - started
+    cpu = cpu_seconds(target.pids) - cpu_before
     total = sum(r.tokens for r in results)
     return {
+        "cpu_us_per_token": round(cpu * 1e6 / max(1, total), 1),
         "streams": streams,
         "completed": sum(1 for r in results if r.ok and r.tokens == tokens),
         "tokens": total,
@@ -181,6 +216,7 @@ async def throughput(target: Target, streams: int, tokens: int, budget: float) -
 async def live(target: Target, streams: int, seconds: float, budget: float) -> dict[str, Any]:
     """`streams` answers at 30 tokens/s at once; each must keep ≥ 90 % of that pace."""
     tokens = int(30 * seconds)
+    cpu_before = cpu_seconds(target.pids)
     results = await gather_bounded(
         target, f"[[tokens:{tokens}]][[tps:30]]", streams, min(2.0, seconds / 2), budget
     )
@@ -193,9 +229,21 @@ async def live(target: Target, streams: int, seconds: float, budget: float) -> d
         and r.last_token_s
         and r.last_token_s > r.first_token_s
     ]
+    incomplete = Counter(
+        f"status {r.status}, {'ended' if r.ok else 'no done'}, {r.tokens} tokens"
+        for r in results
+        if not (r.ok and r.tokens == tokens)
+    )
+    if incomplete:
+        print(
+            f"{target.name}: {len(results)} streams, incomplete: {dict(incomplete)}",
+            file=sys.stderr,
+        )
     held = sum(1 for rate in rates if rate >= 27)
+    cpu = cpu_seconds(target.pids) - cpu_before
     return {
         "streams": streams,
+        "cpu_us_per_token": round(cpu * 1e6 / max(1, sum(r.tokens for r in results)), 1),
         "completed": len(rates),
         "held_30_tps": held,
         "p10_tokens_per_s": round(percentile(rates, 0.1), 1) if rates else 0,
@@ -255,6 +303,8 @@ def processes(env: dict[str, str], log_dir: Path) -> Iterator[dict[str, Any]]:
             except httpx.HTTPError:
                 time.sleep(0.1)
         yield {
+            "emulator_pid": emulator_process.pid,
+            "proxy_pid": proxy.pid,
             "emulator": emulator,
             "auth": auth,
             "gateway": gateway,
@@ -299,9 +349,14 @@ async def measure(stack: dict[str, Any], quick: bool, parts: set[str]) -> dict[s
         int(stack["emulator"].base_url.rsplit(":", 1)[1].split("/")[0]),
         "/v1/chat-messages",
         {"Authorization": "Bearer app-emulator-chat"},
+        pids=(stack["emulator_pid"],),
     )
-    proxy = Target("proxy", stack["proxy_port"], "/chat", {})
-    gateway = Target("gateway", stack["gateway"].port, "/api/chat/messages", headers, app_id)
+    proxy = Target("proxy", stack["proxy_port"], "/chat", {}, pids=(stack["proxy_pid"],))
+    # the pipeline's own processes (the emulator's CPU is the same on both sides)
+    pipeline = (stack["gateway"].process.pid, *(w.process.pid for w in stack["workers"]))
+    gateway = Target(
+        "gateway", stack["gateway"].port, "/api/chat/messages", headers, app_id, pipeline
+    )
     report: dict[str, Any] = {}
 
     await ttft(gateway, 5, 1, 30)  # warm-up: connections, JIT-free caches, JWKS
