@@ -84,8 +84,8 @@ class HistoryConsumer:
 async def start_consumers(
     bus: EventBus, consumer: HistoryConsumer, *, count: int, batch_size: int, batch_wait: float
 ) -> list[Consumer]:
-    """`count` batch consumers of `history.events`, each with a prefetch of `batch_size`, so
-    one batch is parsed and merged while another waits for the database.
+    """`count` batch consumers of `history.events`, each taking batches of `batch_size` (the
+    bus prefetches two batches, so the next one is in when a batch commits).
 
     Everything allocated so far (imports, app, engine) lives as long as the process, so it is
     moved out of the garbage collector's sight first (`gc.freeze`): otherwise every full

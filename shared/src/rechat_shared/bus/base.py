@@ -119,7 +119,9 @@ class EventBus(Protocol):
         max_wait: float = 0.005,
     ) -> Consumer:
         """Hand `handler` lists of up to `max_batch` deliveries gathered within `max_wait`
-        seconds of the first; one batch at a time; all acked when it returns."""
+        seconds of the first; one batch at a time; all acked when it returns. The broker may
+        deliver up to two batches ahead (prefetch 2 x `max_batch`), so the next batch is ready
+        when one is acked."""
         ...
 
     async def close(self, grace: float | None = 10.0) -> None:
