@@ -329,31 +329,7 @@ class UnknownEvent(DifyModel):
     event: str
 
 
-KnownEvent = Annotated[
-    MessageEvent
-    | AgentMessageEvent
-    | AgentThoughtEvent
-    | MessageFileEvent
-    | MessageEndEvent
-    | MessageReplaceEvent
-    | TtsMessageEvent
-    | TtsMessageEndEvent
-    | ErrorEvent
-    | PingEvent
-    | WorkflowStartedEvent
-    | NodeStartedEvent
-    | NodeFinishedEvent
-    | NodeRetryEvent
-    | IterationEvent
-    | LoopEvent
-    | AgentLogEvent
-    | WorkflowFinishedEvent
-    | TextChunkEvent
-    | TextReplaceEvent,
-    Field(discriminator="event"),
-]
-
-DifyEvent = (
+_KnownEventTypes = (
     MessageEvent
     | AgentMessageEvent
     | AgentThoughtEvent
@@ -374,8 +350,9 @@ DifyEvent = (
     | WorkflowFinishedEvent
     | TextChunkEvent
     | TextReplaceEvent
-    | UnknownEvent
 )
+KnownEvent = Annotated[_KnownEventTypes, Field(discriminator="event")]
+DifyEvent = _KnownEventTypes | UnknownEvent
 
 _KNOWN: TypeAdapter[Any] = TypeAdapter(KnownEvent)
 PING = PingEvent()
