@@ -58,14 +58,19 @@ class Timings(_Model):
     finished_at: datetime | None = None
 
 
-class ChatRequested(BusEvent):
-    routing_key: ClassVar[str] = "chat.requested"
-    type: Literal["chat.requested"] = "chat.requested"
+class TurnEvent(BusEvent):
+    """The ids every event about one chat turn carries (assigned by the gateway)."""
+
     user_id: str
     app_id: str
     conversation_id: str
     user_message_id: str
     message_id: str
+
+
+class ChatRequested(TurnEvent):
+    routing_key: ClassVar[str] = "chat.requested"
+    type: Literal["chat.requested"] = "chat.requested"
     query: str
     inputs: dict[str, Any] = Field(default_factory=dict)
     files: list[dict[str, Any]] = Field(default_factory=list)
@@ -86,14 +91,9 @@ class Usage(_Model):
     latency: float | None = None
 
 
-class ChatCompleted(BusEvent):
+class ChatCompleted(TurnEvent):
     routing_key: ClassVar[str] = "chat.completed"
     type: Literal["chat.completed"] = "chat.completed"
-    user_id: str
-    app_id: str
-    conversation_id: str
-    user_message_id: str
-    message_id: str
     status: Literal["done", "stopped"]
     answer: str
     usage: Usage | None = None
@@ -108,14 +108,9 @@ class ChatCompleted(BusEvent):
     timings: Timings = Field(default_factory=Timings)
 
 
-class ChatFailed(BusEvent):
+class ChatFailed(TurnEvent):
     routing_key: ClassVar[str] = "chat.failed"
     type: Literal["chat.failed"] = "chat.failed"
-    user_id: str
-    app_id: str
-    conversation_id: str
-    user_message_id: str
-    message_id: str
     code: str
     message: str
     partial_answer: str = ""
