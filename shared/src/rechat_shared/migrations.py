@@ -39,6 +39,15 @@ async def upgrade(engine: AsyncEngine, script_location: Path, version_table: str
         await connection.run_sync(_run)
 
 
+async def upgrade_database(url: str, script_location: Path, version_table: str) -> None:
+    """`upgrade` on a short-lived engine: what `rechat migrate` runs for each service."""
+    engine = create_engine(url)
+    try:
+        await upgrade(engine, script_location, version_table)
+    finally:
+        await engine.dispose()
+
+
 def autogenerate(url: str, script_location: Path, version_table: str, message: str) -> None:
     """Write a new revision from the difference between the models and the database (dev aid)."""
     command.revision(

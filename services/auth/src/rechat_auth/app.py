@@ -31,7 +31,7 @@ from rechat_shared.bus import BusUnavailable, EventBus, create_bus
 from rechat_shared.db import create_engine, create_sessionmaker, ping, unit_of_work
 from rechat_shared.errors import error_body
 from rechat_shared.events import BusEvent
-from rechat_shared.migrations import upgrade
+from rechat_shared.migrations import upgrade, upgrade_database
 from rechat_shared.redis import create_redis
 from rechat_shared.security import TokenVerifier
 
@@ -43,11 +43,7 @@ VERSION_TABLE = "alembic_version_auth"
 async def run_migrations(settings: Settings | None = None) -> None:
     """Bring auth's tables to the newest revision (`rechat migrate`, and every start-up)."""
     settings = settings or Settings()
-    engine = create_engine(settings.resolved_database_url)
-    try:
-        await upgrade(engine, MIGRATIONS, VERSION_TABLE)
-    finally:
-        await engine.dispose()
+    await upgrade_database(settings.resolved_database_url, MIGRATIONS, VERSION_TABLE)
 
 
 @asynccontextmanager

@@ -30,7 +30,7 @@ from rechat_shared.crypto import SecretBox
 from rechat_shared.db import create_engine, create_sessionmaker, ping
 from rechat_shared.dify import DifyClient
 from rechat_shared.errors import error_body
-from rechat_shared.migrations import upgrade
+from rechat_shared.migrations import upgrade, upgrade_database
 from rechat_shared.redis import Keys, create_redis
 from rechat_shared.security import JWKSCache, TokenVerifier
 from rechat_shared.streams import create_stream_hub
@@ -45,11 +45,7 @@ BUS_RETRY_SECONDS = 1.0
 async def run_migrations(settings: GatewaySettings | None = None) -> None:
     """Bring the gateway's tables to the newest revision (used by `rechat migrate`)."""
     settings = settings or GatewaySettings()
-    engine = create_engine(settings.resolved_database_url)
-    try:
-        await upgrade(engine, MIGRATIONS, VERSION_TABLE)
-    finally:
-        await engine.dispose()
+    await upgrade_database(settings.resolved_database_url, MIGRATIONS, VERSION_TABLE)
 
 
 async def keep_connecting(bus: EventBus) -> None:

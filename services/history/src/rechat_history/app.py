@@ -18,7 +18,7 @@ from rechat_history.usage.endpoints import router as usage_router
 from rechat_shared.app import create_service_app
 from rechat_shared.bus import create_bus
 from rechat_shared.db import create_engine, create_sessionmaker, is_sqlite, ping
-from rechat_shared.migrations import upgrade
+from rechat_shared.migrations import upgrade, upgrade_database
 from rechat_shared.redis import Keys, create_redis
 from rechat_shared.security import JWKSCache, KeySource, TokenVerifier
 
@@ -28,11 +28,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 async def run_migrations(settings: Settings | None = None) -> None:
     """Bring history's tables to the newest revision (start-up and `rechat migrate`)."""
     settings = settings or Settings()
-    engine = create_engine(settings.resolved_database_url)
-    try:
-        await upgrade(engine, MIGRATIONS, VERSION_TABLE)
-    finally:
-        await engine.dispose()
+    await upgrade_database(settings.resolved_database_url, MIGRATIONS, VERSION_TABLE)
 
 
 def create_app(settings: Settings | None = None, *, key_source: KeySource | None = None) -> FastAPI:
