@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.background import BackgroundTask
-from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, Response
 
 from rechat_dify_emulator import validation
 from rechat_dify_emulator.config import AppConfig
@@ -27,6 +27,7 @@ from rechat_dify_emulator.http import (
 from rechat_dify_emulator.script import Script, parse_script
 from rechat_dify_emulator.state import EmulatorState
 from rechat_dify_emulator.store import Conversation, StoredMessage, WorkflowRun, new_id, now
+from rechat_dify_emulator.streaming import GenerationStream
 
 router = APIRouter()
 CHAT_MODES = ("chat", "agent-chat", "advanced-chat")
@@ -256,6 +257,7 @@ def _generation(
         profile=state.profile,
         store=state.store,
         stats=state.stats,
+        clock=state.clock,
         task=state.store.start_task(app, user),
         user=user,
         script=script,
@@ -268,10 +270,7 @@ def _generation(
 async def _respond(state: EmulatorState, generation: Generation, mode: str) -> Response:
     if mode == "streaming":
         # frees the task slot even when the client left before the body started
-        release = BackgroundTask(state.store.finish_task, generation.task)
-        return StreamingResponse(
-            generation.frames(), media_type="text/event-stream; charset=utf-8", background=release
-        )
+        return GenerationStream(generation, partial(state.store.finish_task, generation.task))
     await generation.run()
     return _blocking_answer(state, generation)
 

@@ -19,6 +19,7 @@ from rechat_dify_emulator.http import (
     json_response,
 )
 from rechat_dify_emulator.state import EmulatorState
+from rechat_dify_emulator.streaming import SERVER_SEND
 
 ALLOWED_METHODS = "DELETE, GET, OPTIONS, PATCH, POST, PUT"
 
@@ -46,6 +47,7 @@ class DifyHeaders:
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
+        scope[SERVER_SEND] = send  # streamed body frames skip the wrappers (streaming.py)
         await self.app(scope, receive, send_with_headers)
 
     def _extra(self, origin: str | None) -> list[tuple[bytes, bytes]]:

@@ -46,8 +46,9 @@ class ChatGeneration(Generation):
                 break
             self.answer += chunks[index]
             yield self._text(chunks[index], None)
-            async for frame in self._pause(self.script.token_delay):
-                yield frame
+            self._due += self.script.token_delay
+            while ping := await self._wait():
+                yield ping
         yield self._image_frame()
         yield self._replace_frame()
         self.outcome = "stopped" if self.task.stopped else "succeeded"
@@ -84,8 +85,9 @@ class AgentGeneration(Generation):
                 position += 1
             self.answer += chunks[index]
             yield self._text(chunks[index], None)
-            async for frame in self._pause(self.script.token_delay):
-                yield frame
+            self._due += self.script.token_delay
+            while ping := await self._wait():
+                yield ping
         self._record_final_thought(position)
         yield self._image_frame()
         self.outcome = "stopped" if self.task.stopped else "succeeded"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -60,8 +59,9 @@ class WorkflowGeneration(Generation):
             else:
                 text = {"text": chunks[index], "from_variable_selector": ["llm", "text"]}
                 yield self._emit("text_chunk", {"data": text})
-            async for frame in self._pause(self.script.token_delay):
-                yield frame
+            self._due += self.script.token_delay
+            while ping := await self._wait():
+                yield ping
         if self.task.stopped:
             for frame in self._terminals(chatflow, "stopped", "Stopped by user."):
                 yield frame
@@ -191,7 +191,7 @@ class WorkflowGeneration(Generation):
         assert self.run_record is not None
         run = self.run_record
         run.finished_at = now()
-        run.elapsed_time = asyncio.get_running_loop().time() - self._started
+        run.elapsed_time = self.clock.now() - self._started
         data: dict[str, Any] = {"id": run.id, "workflow_id": run.workflow_id}
         if self.profile.workflow_sequence_numbers:
             data["sequence_number"] = len(self.store.workflow_runs)

@@ -9,6 +9,7 @@ from typing import Any
 
 from rechat_dify_emulator import payloads
 from rechat_dify_emulator.config import AppConfig, EmulatorConfig
+from rechat_dify_emulator.pacing import PacingClock
 from rechat_dify_emulator.payloads import PING, sse
 from rechat_dify_emulator.profiles import Profile
 from rechat_dify_emulator.script import CITATIONS, Script
@@ -24,6 +25,8 @@ from rechat_dify_emulator.store import (
 
 PROVIDER_ERROR = "[openai_api_compatible] Error: Response ended prematurely"
 STALL_LIMIT = 3600.0
+STOP_POLL = 0.1
+"""Longest wait between two looks at the stop flag (a stop ends the stream within this)."""
 
 
 class EmulatedCrash(RuntimeError):
@@ -53,6 +56,7 @@ class Generation:
     script: Script
     query: str
     inputs: dict[str, Any]
+    clock: PacingClock
     message: StoredMessage | None = None
     conversation: Conversation | None = None
     run_record: WorkflowRun | None = None
@@ -61,16 +65,19 @@ class Generation:
     outcome: str = "running"
     error_message: str | None = None
     _next_ping: float = 0.0
+    _due: float = 0.0
+    """When the next point of the schedule falls (event-loop time)."""
     _started: float = 0.0
     _ticks: int = 0
+    _text_frame: tuple[bytes, bytes] | None = None
+    """The serialised text event before and after its chunk (``_text``)."""
     _thoughts: list[dict[str, Any]] = field(default_factory=list)
 
     # -- driving ---------------------------------------------------------------------------------
 
     async def frames(self) -> AsyncIterator[bytes]:
         """SSE frames of the whole generation, pings included."""
-        loop = asyncio.get_running_loop()
-        self._started = loop.time()
+        self._started = self._due = self.clock.now()
         self._next_ping = self._started + self.config.ping_interval
         self.stats.streams_started += 1
         self.stats.streams_active += 1
@@ -80,11 +87,12 @@ class Generation:
                     self.stats.events_sent += 1
                     yield frame
             if self.script.linger:
+                self._due = self.clock.now()
                 async for frame in self._pause(self.script.linger, stoppable=False):
                     yield frame
         finally:
             self.stats.streams_active -= 1
-            self._finish(loop.time() - self._started)
+            self._finish(self.clock.now() - self._started)
 
     async def run(self) -> None:
         """Run to the end without sending anything (blocking mode)."""
@@ -96,26 +104,32 @@ class Generation:
         raise NotImplementedError
 
     async def _pause(self, seconds: float, *, stoppable: bool = True) -> AsyncIterator[bytes]:
-        """Wait ``seconds`` (0 = full speed), sending the pings that fall due; ends on stop."""
-        loop = asyncio.get_running_loop()
-        if seconds <= 0:
-            self._ticks += 1
-            if self._ticks % 32 == 0:
-                await asyncio.sleep(0)
-            if loop.time() >= self._next_ping:
-                self._next_ping += self.config.ping_interval
-                yield PING
-            return
-        end = loop.time() + seconds
+        """Wait ``seconds`` more on the schedule (0 = full speed), sending the pings that fall
+        due; ends on stop. The token loops inline this (``_wait``): it runs once per token."""
+        self._due += seconds
+        while ping := await self._wait(stoppable=stoppable):
+            yield ping
+
+    async def _wait(self, *, stoppable: bool = True) -> bytes:
+        """Wait until the schedule's next point ``_due``; returns a ping that falls due first
+        (then call again), else ``b""`` once the point is reached or the task stopped.
+
+        Points are fixed (token ``i`` at first token + ``i * delay``), so a late wake-up does not
+        delay the tokens after it: a stream behind its schedule sends what is due at once.
+        """
+        clock = self.clock
         while not (stoppable and self.task.stopped):
-            current = loop.time()
+            current = clock.now()
             if current >= self._next_ping:
                 self._next_ping += self.config.ping_interval
-                yield PING
-                continue
-            if current >= end:
-                return
-            await asyncio.sleep(min(end, self._next_ping, current + 0.1) - current)
+                return PING
+            if current >= self._due:
+                self._ticks += 1
+                if self._ticks % 32 == 0:  # full speed: let the other streams run too
+                    await asyncio.sleep(0)
+                return b""
+            await clock.until(min(self._due, self._next_ping, current + STOP_POLL))
+        return b""
 
     async def _opening(self) -> AsyncIterator[bytes]:
         """Time to first token, then a stall (pings only) until stopped when scripted."""
@@ -150,6 +164,16 @@ class Generation:
         return sse(self.profile, body)
 
     def _text(self, chunk: str, selector: list[str] | None) -> bytes:
+        """A text delta. It runs once per token: the frame around the chunk is serialised once
+        per generation (``selector`` is the same for all its chunks), only the chunk each time."""
+        if self._text_frame is None:
+            marker = "\x00answer\x00"
+            head, _, tail = self._text_event(marker, selector).partition(self._json(marker))
+            self._text_frame = (head, tail)
+        head, tail = self._text_frame
+        return head + self._json(chunk) + tail if head else b""
+
+    def _text_event(self, chunk: str, selector: list[str] | None) -> bytes:
         assert self.message is not None
         if self.app.mode == "agent-chat":
             return self._emit("agent_message", {"id": self.message.id, "answer": chunk})
@@ -157,6 +181,9 @@ class Generation:
             return self._emit("message_file", {"id": self.message.id, "answer": chunk})
         fields = {"id": self.message.id, "answer": chunk, "from_variable_selector": selector}
         return self._emit("message", fields)
+
+    def _json(self, value: str) -> bytes:
+        return self.profile.stream_json(value).encode()
 
     def _image_frame(self) -> bytes:
         """An assistant-generated image (``message_file``) when the script asks for one."""
@@ -171,7 +198,7 @@ class Generation:
         if zero:
             return payloads.usage(self.profile, 0, 0, 0.0)
         prompt = max(1, len(self.query.split()))
-        latency = asyncio.get_running_loop().time() - self._started
+        latency = self.clock.now() - self._started
         return payloads.usage(self.profile, prompt, len(self.answer.split()), latency)
 
     def _message_end(self, *, zero_usage: bool = False) -> bytes:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from rechat_dify_emulator.config import AppConfig, EmulatorConfig
 from rechat_dify_emulator.generation import Stats
+from rechat_dify_emulator.pacing import PacingClock
 from rechat_dify_emulator.profiles import PROFILES, Profile
 from rechat_dify_emulator.store import Store, new_id
 
@@ -28,6 +29,7 @@ class EmulatorState:
     stats: Stats = field(default_factory=Stats)
     apps: dict[str, AppConfig] = field(default_factory=dict)
     rules: list[ScriptRule] = field(default_factory=list)
+    clock: PacingClock = field(default_factory=PacingClock)
 
     def __post_init__(self) -> None:
         for app in self.config.apps:
