@@ -37,11 +37,12 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvloop
 from sqlalchemy import text
 
 from rechat_shared.db import create_engine
@@ -121,6 +122,10 @@ def cpu_seconds(pids: tuple[int, ...]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu(processes: dict[str, int]) -> dict[str, float]:
+    return {name: cpu_seconds((pid,)) for name, pid in processes.items()}
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -139,6 +144,8 @@ class Target:
     app_id: str | None = None
     pids: tuple[int, ...] = ()
     """The processes serving it (their CPU time is reported next to the wall-clock figures)."""
+    observed: dict[str, int] = field(default_factory=dict)
+    """Every process of the stack by name, for a CPU breakdown of the live streams."""
 
     def body(self, query: str) -> dict[str, Any]:
         if self.name == "emulator":
@@ -217,6 +224,7 @@ async def live(target: Target, streams: int, seconds: float, budget: float) -> d
     """`streams` answers at 30 tokens/s at once; each must keep ≥ 90 % of that pace."""
     tokens = int(30 * seconds)
     cpu_before = cpu_seconds(target.pids)
+    breakdown_before = process_cpu(target.observed)
     results = await gather_bounded(
         target, f"[[tokens:{tokens}]][[tps:30]]", streams, min(2.0, seconds / 2), budget
     )
@@ -241,9 +249,15 @@ async def live(target: Target, streams: int, seconds: float, budget: float) -> d
         )
     held = sum(1 for rate in rates if rate >= 27)
     cpu = cpu_seconds(target.pids) - cpu_before
+    delivered = max(1, sum(r.tokens for r in results))
+    breakdown = {
+        name: round((seconds - breakdown_before[name]) * 1e6 / delivered, 1)
+        for name, seconds in process_cpu(target.observed).items()
+    }
     return {
         "streams": streams,
-        "cpu_us_per_token": round(cpu * 1e6 / max(1, sum(r.tokens for r in results)), 1),
+        "cpu_us_per_token": round(cpu * 1e6 / delivered, 1),
+        "cpu_us_per_token_by_process": breakdown,
         "completed": len(rates),
         "held_30_tps": held,
         "p10_tokens_per_s": round(percentile(rates, 0.1), 1) if rates else 0,
@@ -354,8 +368,13 @@ async def measure(stack: dict[str, Any], quick: bool, parts: set[str]) -> dict[s
     proxy = Target("proxy", stack["proxy_port"], "/chat", {}, pids=(stack["proxy_pid"],))
     # the pipeline's own processes (the emulator's CPU is the same on both sides)
     pipeline = (stack["gateway"].process.pid, *(w.process.pid for w in stack["workers"]))
+    observed = {
+        "emulator": stack["emulator_pid"],
+        "gateway": stack["gateway"].process.pid,
+        **{f"worker{i}": w.process.pid for i, w in enumerate(stack["workers"])},
+    }
     gateway = Target(
-        "gateway", stack["gateway"].port, "/api/chat/messages", headers, app_id, pipeline
+        "gateway", stack["gateway"].port, "/api/chat/messages", headers, app_id, pipeline, observed
     )
     report: dict[str, Any] = {}
 
@@ -462,7 +481,8 @@ def main() -> None:
     log_dir.mkdir()
     try:
         with processes(env, log_dir) as stack:
-            report = asyncio.run(measure(stack, args.quick, set(args.parts.split(","))))
+            parts = set(args.parts.split(","))
+            report = uvloop.run(measure(stack, args.quick, parts))  # a cheap load generator
     finally:
         asyncio.run(delete_rabbit_names(RABBITMQ_URL, prefix))
         asyncio.run(delete_redis_prefix(REDIS_URL, redis_prefix))

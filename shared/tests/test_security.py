@@ -148,3 +148,40 @@ async def test_revocation_and_deactivation_take_effect_at_once(
     await redis.hset(state, "disabled", "1")
     with pytest.raises(Forbidden):
         await verifier.verify(ring.mint(kid))
+
+
+async def test_a_remembered_token_is_still_revoked_expired_and_tied_to_its_key(
+    ring: KeyRing, redis: Redis, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signature and claims are checked once per token; everything that can change later
+    (revocation, expiry, the key being withdrawn) is checked on every request."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=ring.app), base_url="http://auth"
+    ) as http:
+        keys = JWKSCache("http://auth/jwks.json", http, ttl=0, min_refetch=0)  # always refetch
+        verifier = TokenVerifier(keys, JWTVerifySettings(), redis, Keys(redis_prefix))
+        kid = ring.add()
+        revoked, expiring, withdrawn = ring.mint(kid), ring.mint(kid), ring.mint(kid)
+        for token in (revoked, expiring, withdrawn):
+            await verifier.verify(token)
+            await verifier.verify(token)  # from memory
+
+        monkeypatch.setattr(jwt, "decode", None)  # the remembered tokens never decode again
+        state = user_state_key(Keys(redis_prefix), "user-1")
+        await redis.hset(state, "nbf", str(time.time()))
+        with pytest.raises(Unauthorized) as refused:
+            await verifier.verify(revoked)
+        assert refused.value.code == "token_revoked"
+        await redis.delete(state)
+
+        later = time.time() + 700  # past `exp` and the leeway
+        monkeypatch.setattr(time, "time", lambda: later)
+        with pytest.raises(Unauthorized) as refused:
+            await verifier.verify(expiring)
+        assert refused.value.code == "token_expired"
+        monkeypatch.undo()
+
+        await verifier.verify(withdrawn)
+        del ring.keys[kid]
+        with pytest.raises(Unauthorized):
+            await verifier.verify(withdrawn)

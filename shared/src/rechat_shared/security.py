@@ -4,6 +4,11 @@ Auth mints EdDSA/RS256 JWTs with a `kid`; other services verify them with the pu
 auth's JWKS document, cached and refetched when an unknown `kid` shows up (key rotation).
 Revocation is immediate: auth keeps, per user, a Redis hash `{prefix}auth:user:{id}` with the
 "not before" instant `nbf` (tokens issued earlier are void) and a `disabled` flag.
+
+A client sends the same access token with every request until it expires, so a verifier
+remembers the claims of the tokens it verified (until their `exp`): the signature and claim
+checks run once per token, the revocation check on every request, and a token whose `kid` left
+the JWKS document stops working at the next key refresh as before.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from rechat_shared.settings import JWTVerifySettings
 Role = Literal["admin", "user", "pending"]
 ALLOWED_ALGORITHMS = ("EdDSA", "RS256")
 REQUIRED_CLAIMS = ["sub", "role", "iss", "aud", "exp", "iat", "jti"]
+VERIFIED_TOKENS_KEPT = 10_000
 
 
 class Principal(BaseModel):
@@ -107,16 +113,36 @@ class TokenVerifier:
         self._settings = settings
         self._redis = redis
         self._redis_keys = redis_keys
+        # token -> (kid, claims): tokens whose signature and claims were verified
+        self._verified: dict[str, tuple[str, dict[str, Any]]] = {}
 
     async def verify(self, token: str) -> Principal:
-        claims = await self._decode(token)
+        claims = await self._verified_claims(token)
         await self._check_not_revoked(str(claims["sub"]), float(claims["iat"]))
         role = claims["role"]
         if role not in ("admin", "user", "pending"):
             raise Unauthorized("Invalid token", code="invalid_token")
         return Principal(user_id=str(claims["sub"]), role=role, token_id=str(claims["jti"]))
 
-    async def _decode(self, token: str) -> dict[str, Any]:
+    async def _verified_claims(self, token: str) -> dict[str, Any]:
+        """The token's claims, decoded and checked once; a remembered token is checked again
+        only for expiry and for its key still being published."""
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            kid, claims = remembered
+            if claims["exp"] + self._settings.jwt_leeway_seconds <= time.time():
+                del self._verified[token]
+                raise Unauthorized("Token expired", code="token_expired")
+            await self._keys.key_for(kid)  # a withdrawn key raises here
+            return claims
+        kid, claims = await self._decode(token)
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            del self._verified[next(iter(self._verified))]  # the oldest one
+        self._verified[token] = (kid, claims)
+        return claims
+
+    async def _decode(self, token: str) -> tuple[str, dict[str, Any]]:
+        """(kid, claims) of a token whose signature and claims are valid."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -139,7 +165,7 @@ class TokenVerifier:
             raise Unauthorized("Token expired", code="token_expired") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized("Invalid token", code="invalid_token") from exc
-        return claims
+        return kid, claims
 
     async def _check_not_revoked(self, user_id: str, issued_at: float) -> None:
         try:
