@@ -603,6 +603,36 @@ async def test_idle_streams_get_keep_alive_comments(stack: Stack) -> None:
     assert ": keep-alive" in before_first_token
 
 
+async def test_a_client_that_hangs_up_frees_its_subscription_and_the_answer_goes_on(
+    stack: Stack,
+) -> None:
+    user = await stack.user()
+    stream = await stack.send(user, "[[slow]]", stop_when=lambda events: deltas(events) >= 2)
+    start = stream.start
+    channel = f"{stack.env['REDIS_PREFIX']}stream:{start['message_id']}"
+    redis = Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+
+        async def unsubscribed() -> bool:
+            [(_, listeners)] = await redis.pubsub_numsub(channel)
+            return listeners == 0
+
+        await poll(unsubscribed, timeout=3)
+        [(_, newest)] = await redis.xrevrange(f"{channel}:log", count=1)
+        assert newest[b"e"] != b"done", "released while the answer was still streaming"
+    finally:
+        await redis.aclose()
+    rest = await open_stream(
+        stack.client,
+        "GET",
+        f"/api/chat/messages/{start['message_id']}/stream",
+        headers={**user.headers, "Last-Event-ID": str(stream.last.seq)},
+    )
+    assert rest.last.data["status"] == "done"
+    stored = await stack.stored(user, start["conversation_id"], start["message_id"])
+    assert stored["content"] == stream.text + rest.text
+
+
 async def test_resume_after_the_log_expired_comes_from_history(stack: Stack) -> None:
     user = await stack.user()
     stream = await stack.send(user, "[[tokens:5]]")

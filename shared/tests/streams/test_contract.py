@@ -66,12 +66,13 @@ async def test_events_get_consecutive_seqs_across_appenders(make_hub: HubFactory
     assert not status.finished
 
 
+@pytest.mark.parametrize("new", [False, True], ids=["replaying", "new"])
 async def test_attach_before_the_worker_starts_gets_everything_then_ends(
-    make_hub: HubFactory,
+    make_hub: HubFactory, new: bool
 ) -> None:
     gateway, worker = make_hub(), make_hub()
     message_id = new_message()
-    async with gateway.attach(message_id) as events:
+    async with gateway.attach(message_id, new=new) as events:
         producing = asyncio.create_task(produce(worker, message_id))
         received = await asyncio.wait_for(collect(events), 20)
     expected = await producing
@@ -172,6 +173,21 @@ async def test_a_lost_live_event_is_recovered_from_the_log(make_hub: HubFactory)
     received = [first, *rest]
     assert_contiguous(received)
     assert text_of(received) == "abc"
+
+
+async def test_a_new_attach_to_a_stream_already_written_reads_the_log_at_the_first_gap(
+    make_hub: HubFactory,
+) -> None:
+    gateway, worker = make_hub(), make_hub()
+    message_id = new_message()
+    await worker.append(message_id, "start", {"message_id": message_id})
+    await worker.append(message_id, "delta", {"text": "a"})
+    async with gateway.attach(message_id, new=True) as events:
+        await worker.append(message_id, "delta", {"text": "b"})
+        await worker.append(message_id, "done", {"status": "done"})
+        received = await asyncio.wait_for(collect(events), 5)
+    assert_contiguous(received)
+    assert text_of(received) == "ab"
 
 
 async def test_waiting_with_timeouts_for_keepalives_loses_nothing(make_hub: HubFactory) -> None:

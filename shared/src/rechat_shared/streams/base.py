@@ -81,12 +81,16 @@ class StreamHub(Protocol):
         ...
 
     def attach(
-        self, message_id: str, last_event_id: int | None = None
+        self, message_id: str, last_event_id: int | None = None, *, new: bool = False
     ) -> AbstractAsyncContextManager[StreamSubscription]:
         """Subscribe to the message's live events; on entry the subscription is active, so
         the caller may then publish the request without a race (subscribe before publish).
         Iterating replays the log after `last_event_id` (None = from the start), then
         forwards live events. Use as `async with hub.attach(id, last) as events:`.
+
+        `new`: nobody can have written to this stream yet (its request is not published), so
+        the first log read is skipped; should events exist after all, the first live event
+        shows a gap and the log is read then.
         """
         ...
 

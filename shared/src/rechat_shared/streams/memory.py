@@ -104,7 +104,7 @@ class MemoryStreamHub:
 
     @asynccontextmanager
     async def attach(
-        self, message_id: str, last_event_id: int | None = None
+        self, message_id: str, last_event_id: int | None = None, *, new: bool = False
     ) -> AsyncIterator[LogSubscription]:
         async def read_log(after: int) -> list[StreamEvent]:
             return await self._read_log(message_id, after)
@@ -112,7 +112,7 @@ class MemoryStreamHub:
         async def read_last() -> StreamEvent | None:
             return (await self.status(message_id)).last
 
-        subscription = LogSubscription(read_log, read_last, last_event_id)
+        subscription = LogSubscription(read_log, read_last, last_event_id, replay=not new)
         stream = self.state.stream(message_id, create=True, maxlen=self.log_maxlen)
         assert stream is not None
         stream.subscribers.add(subscription)

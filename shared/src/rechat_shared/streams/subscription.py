@@ -27,7 +27,12 @@ class LogSubscription:
     """
 
     def __init__(
-        self, read_log: LogReader, read_last: LastReader, last_event_id: int | None
+        self,
+        read_log: LogReader,
+        read_last: LastReader,
+        last_event_id: int | None,
+        *,
+        replay: bool = True,
     ) -> None:
         self.live: asyncio.Queue[StreamEvent | None] = asyncio.Queue()
         self._read_log = read_log
@@ -35,7 +40,7 @@ class LogSubscription:
         self._first_catch_up = True
         self._last = max(0, last_event_id or 0)
         self._ready: deque[StreamEvent] = deque()
-        self._need_log = True
+        self._need_log = replay  # False for a stream nobody could write yet (`attach(new=...)`)
         self._gap_event: StreamEvent | None = None
         self._finished = False
         self.closed = False

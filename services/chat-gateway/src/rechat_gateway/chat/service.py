@@ -183,7 +183,7 @@ class ChatService:
             admitted, saved, subscription = await asyncio.gather(
                 self.gate.admit(principal.user_id, record.conversation_id, record.message_id),
                 self.records.save(record, owner),
-                resources.enter_async_context(self.hub.attach(record.message_id, None)),
+                resources.enter_async_context(self.hub.attach(record.message_id, new=True)),
                 return_exceptions=True,
             )
             for outcome in (admitted, saved, subscription):

@@ -1,15 +1,19 @@
 """The answer's stream as a `text/event-stream` response: keep-alives, no buffering, and the
-subscription released however the connection ends (closing it never stops the generation)."""
+subscription released however the connection ends (closing it never stops the generation).
+
+The response is a lean ASGI one rather than Starlette's `StreamingResponse` (an anyio task group
+per stream, an empty chunk after the last event): the last event goes out with the end of the
+body in one write, and one idle task per stream watches for the client leaving."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import weakref
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from contextlib import AsyncExitStack
 
-from starlette.responses import StreamingResponse
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from rechat_shared.events import StreamEvent
@@ -83,17 +87,22 @@ def _drain(item: object, queue: asyncio.Queue[object]) -> tuple[bytes, bool]:
         item = queue.get_nowait()
 
 
+Chunks = AsyncGenerator[tuple[bytes, bool], None]
+"""What an event stream sends: (bytes, whether they end the stream)."""
+
+
 async def sse_body(
     first: Iterable[StreamEvent],
     subscription: StreamSubscription | None,
     ticker: KeepAliveTicker,
-) -> AsyncIterator[bytes]:
+) -> Chunks:
     """`first` events, then the subscription's until the terminal one, with keep-alives."""
     for event in first:
-        yield event.to_sse()
+        yield event.to_sse(), event.is_terminal
         if event.is_terminal:
             return
     if subscription is None:
+        yield b"", True
         return
     queue: asyncio.Queue[object] = asyncio.Queue()
     pump = asyncio.create_task(_pump(subscription, queue))
@@ -101,8 +110,8 @@ async def sse_body(
     try:
         while True:
             chunk, ended = _drain(await queue.get(), queue)
-            if chunk:
-                yield chunk
+            if chunk or ended:
+                yield chunk, ended
             if ended:
                 return
     finally:
@@ -112,22 +121,46 @@ async def sse_body(
             await pump
 
 
-class EventStreamResponse(StreamingResponse):
-    """A streaming SSE response that closes `resources` (the hub subscription) at the end,
-    also when the client went away before or during the stream."""
+class EventStreamResponse(Response):
+    """Sends `body` as SSE and closes `resources` (the hub subscription) at the end, also when
+    the client went away before or during the stream."""
 
     media_type = "text/event-stream"
 
-    def __init__(self, body: AsyncIterator[bytes], resources: AsyncExitStack) -> None:
-        super().__init__(body, headers=SSE_HEADERS, media_type="text/event-stream")
-        self._resources = resources
+    def __init__(self, body: Chunks, resources: AsyncExitStack) -> None:
+        self.status_code = 200
+        self.background = None
+        self.init_headers(SSE_HEADERS)
         self._body = body
+        self._resources = resources
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            await self._stream(receive, send)
         finally:
-            aclose = getattr(self._body, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            await self._body.aclose()
             await self._resources.aclose()
+
+    async def _stream(self, receive: Receive, send: Send) -> None:
+        streaming = asyncio.current_task()
+        assert streaming is not None
+        watcher = asyncio.create_task(_cancel_on_disconnect(receive, streaming))
+        try:
+            async for chunk, ended in self._body:
+                await send({"type": "http.response.body", "body": chunk, "more_body": not ended})
+                if ended:
+                    return
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except asyncio.CancelledError:
+            if not watcher.done() or watcher.cancelled():
+                raise
+            streaming.uncancel()  # the client left: nobody to answer (the generation goes on)
+        finally:
+            watcher.cancel()
+
+
+async def _cancel_on_disconnect(receive: Receive, streaming: asyncio.Task[object]) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    streaming.cancel()
