@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 from rechat_shared.streams import MemoryStreamHub
@@ -27,11 +28,11 @@ async def test_first_delta_goes_out_at_once_then_deltas_merge() -> None:
     assert await _log(hub, "m1") == [(1, "delta", "a")]
     await writer.delta("b")
     await writer.delta("c")
-    assert writer.flush_in() is not None
+    assert writer.pending
     assert len(await _log(hub, "m1")) == 1
     await writer.emit("thought", {"id": "x"})
     assert await _log(hub, "m1") == [(1, "delta", "a"), (2, "delta", "bc"), (3, "thought", "")]
-    assert writer.flush_in() is None
+    assert not writer.pending
 
 
 async def test_zero_window_sends_every_delta() -> None:
@@ -52,12 +53,31 @@ async def test_pending_text_is_flushed_when_it_grows_past_the_limit() -> None:
     assert [text for _, _, text in await _log(hub, "m3")] == ["a", "bbcc", "d"]
 
 
-async def test_a_delta_after_the_window_takes_the_waiting_text_along() -> None:
+async def test_waiting_text_goes_out_when_the_window_ends_without_more_deltas() -> None:
     hub = MemoryStreamHub(f"memory://emit-{uuid.uuid4().hex}")
     writer = StreamWriter(hub, "m4", window=0.05)
     await writer.delta("a")
     await writer.delta("b")
-    await asyncio.sleep(0.06)
     await writer.delta("c")
+    assert writer.pending
+    started = time.monotonic()
+    async with asyncio.timeout(2.0):
+        while writer.last is None or writer.last.seq < 2:
+            await asyncio.sleep(0.005)
+    assert time.monotonic() - started < 0.05 + 0.5
+    assert not writer.pending
     assert [text for _, _, text in await _log(hub, "m4")] == ["a", "bc"]
-    assert writer.flush_in() is None
+    await writer.delta("d")
+    await writer.emit("thought", {"id": "x"})
+    assert [text for _, _, text in await _log(hub, "m4")] == ["a", "bc", "d", ""]
+
+
+async def test_a_delta_after_the_window_takes_the_waiting_text_along() -> None:
+    hub = MemoryStreamHub(f"memory://emit-{uuid.uuid4().hex}")
+    writer = StreamWriter(hub, "m5", window=0.05)
+    await writer.delta("a")
+    await writer.delta("b")
+    time.sleep(0.06)  # the loop is blocked: the timer cannot fire before the next delta
+    await writer.delta("c")
+    assert [text for _, _, text in await _log(hub, "m5")] == ["a", "bc"]
+    assert not writer.pending

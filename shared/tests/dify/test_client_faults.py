@@ -105,6 +105,37 @@ async def test_stall_trips_the_ping_only_watchdog(dify_emulator: RunningEmulator
     assert 1.4 < time.monotonic() - started < 5.0
 
 
+async def test_close_at_ends_a_silent_stream_quietly(
+    dify: DifyClient, dify_emulator: RunningEmulator
+) -> None:
+    stream = dify.stream_chat(
+        dify_emulator.app("chat"), ChatRequest(query="[[stall]]", user=_user())
+    )
+    started = time.monotonic()
+    stream.close_at(asyncio.get_running_loop().time() + 0.5)
+    events = await _collect(stream)
+    assert 0.4 < time.monotonic() - started < 3.0
+    assert not stream.completed
+    assert not any(isinstance(event, MessageEndEvent) for event in events)
+
+
+async def test_close_at_during_a_stream_keeps_what_arrived(
+    dify: DifyClient, dify_emulator: RunningEmulator
+) -> None:
+    stream = dify.stream_chat(
+        dify_emulator.app("chat"), ChatRequest(query="[[slow]]", user=_user())
+    )
+    seen: list[DifyEvent] = []
+    async with stream:
+        async for event in stream:
+            if not seen:
+                stream.close_at(asyncio.get_running_loop().time() + 0.3)
+            seen.append(event)
+    assert not stream.completed
+    assert _answer(seen)
+    assert stream.answer.text == _answer(seen)
+
+
 async def test_deadline_bounds_a_slow_generation(
     dify: DifyClient, dify_emulator: RunningEmulator
 ) -> None:

@@ -1,12 +1,14 @@
 """Writes an answer's stream events to the hub, merging deltas that follow each other closely.
 
 The first delta goes out at once; later deltas within `window` seconds of the last one sent
-are merged and flushed when the window ends, when a non-delta event comes, or at the end.
+are merged and go out when the window ends (a timer, so a silent Dify does not hold them back),
+when a non-delta event comes, or at the end. The timer's write runs as a task; every later
+write waits for it first, so the hub sees the events in order.
 """
 
 from __future__ import annotations
 
-import time
+import asyncio
 from typing import Any
 
 from rechat_shared.events import StreamEvent, StreamEventName
@@ -21,9 +23,12 @@ class StreamWriter:
         self._message_id = message_id
         self._window = window
         self._max_chars = max_chars
+        self._loop = asyncio.get_running_loop()
         self._pending: list[str] = []
         self._pending_chars = 0
         self._last_delta_at = -1e9
+        self._timer: asyncio.TimerHandle | None = None
+        self._sending: asyncio.Task[None] | None = None
         self.first_delta_at: float | None = None
         self.events_written = 0
         self.last: StreamEvent | None = None
@@ -39,41 +44,72 @@ class StreamWriter:
     async def delta(self, text: str) -> None:
         if not text:
             return
-        now = time.monotonic()
-        if now - self._last_delta_at >= self._window:
+        if self._loop.time() - self._last_delta_at >= self._window:
             # the window is over (or this is the first delta): out at once, with what waited
             if self._pending:
                 self._pending.append(text)
-                text = "".join(self._pending)
-                self._pending.clear()
-                self._pending_chars = 0
-            await self._send_delta(text, now)
+                text = self._take()
+            await self._send_delta(text)
             return
         self._pending.append(text)
         self._pending_chars += len(text)
         if self._pending_chars >= self._max_chars:
             await self.flush()
+        elif self._timer is None:
+            self._timer = self._loop.call_at(self._last_delta_at + self._window, self._due)
 
-    def flush_in(self) -> float | None:
-        """Seconds until the pending text is due (None when nothing is pending)."""
-        if not self._pending:
-            return None
-        return max(0.0, self._last_delta_at + self._window - time.monotonic())
+    @property
+    def pending(self) -> bool:
+        """Whether merged text still waits for its window to end."""
+        return bool(self._pending)
 
     async def flush(self) -> None:
-        if not self._pending:
-            return
+        """Write the waiting text now (and wait for a timer's write still under way)."""
+        if self._pending:
+            await self._send_delta(self._take())
+        elif self._sending is not None:
+            await self._settle()
+
+    def discard(self) -> None:
+        """Drop the waiting text and its timer (the generation was abandoned)."""
+        self._take()
+
+    def _take(self) -> str:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         text = "".join(self._pending)
         self._pending.clear()
         self._pending_chars = 0
-        await self._send_delta(text, time.monotonic())
+        return text
 
-    async def _send_delta(self, text: str, now: float) -> None:
-        self._last_delta_at = now
+    def _due(self) -> None:
+        self._timer = None
+        if self._pending:
+            self._last_delta_at = self._loop.time()
+            self._sending = self._loop.create_task(self._write_after(self._sending, self._take()))
+
+    async def _write_after(self, previous: asyncio.Task[None] | None, text: str) -> None:
+        if previous is not None:
+            await previous
+        await self._write("delta", {"text": text})
+
+    async def _settle(self) -> None:
+        sending, self._sending = self._sending, None
+        if sending is not None:
+            await sending
+
+    async def _send_delta(self, text: str) -> None:
+        self._last_delta_at = self._loop.time()
         if self.first_delta_at is None:
-            self.first_delta_at = now
+            self.first_delta_at = self._last_delta_at
         await self._append("delta", {"text": text})
 
     async def _append(self, event: StreamEventName, data: dict[str, Any]) -> None:
+        if self._sending is not None:
+            await self._settle()
+        await self._write(event, data)
+
+    async def _write(self, event: StreamEventName, data: dict[str, Any]) -> None:
         self.last = await self._hub.append(self._message_id, event, data)
         self.events_written += 1

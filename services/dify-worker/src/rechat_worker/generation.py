@@ -1,7 +1,10 @@
 """One chat request: one Dify call turned into stream events, then a completion event.
 
-The Dify stream is read by a pump task into a queue, so the main loop can also flush
-coalesced deltas on time and react to a stop request while Dify is silent.
+The Dify stream is read right in the generation's task, event by event, with no queue in
+between (a handoff per token costs CPU and adds latency to the first one). What must happen
+while Dify is silent needs no reader: the writer flushes merged deltas on its own timer, and a
+stop is watched by a small task that asks Dify to stop and gives the stream a grace period
+(``DifyStream.close_at``) to end by itself.
 """
 
 from __future__ import annotations
@@ -26,9 +29,6 @@ from rechat_worker.failures import Failure, describe_failure
 from rechat_worker.mapping import Answer, EventMapper
 
 logger = logging.getLogger(__name__)
-
-_END = object()
-_STOP = object()
 
 
 @dataclass
@@ -61,7 +61,6 @@ class Generation:
         self.first_token_at: datetime | None = None
         self._stop_requested = False
         self._stop_sent = False
-        self._stop_deadline: float | None = None
         self._dify_app: DifyApp | None = None
         self._stream: DifyStream | None = None
         self._remembered_conversation = False
@@ -93,6 +92,9 @@ class Generation:
         except (DifyError, ValueError) as exc:
             outcome = self._outcome("failed")
             outcome.failure = describe_failure(exc)
+        except BaseException:
+            self.writer.discard()  # no merged text may reach the hub after a crash
+            raise
         finally:
             await self._stream.aclose()
         await self.writer.flush()
@@ -109,52 +111,24 @@ class Generation:
     # -- the loop ------------------------------------------------------------------------------
 
     async def _consume(self, stream: DifyStream, stop: CancelSignal) -> Literal["done", "stopped"]:
-        queue: asyncio.Queue[object] = asyncio.Queue()
-        pump = asyncio.create_task(_pump(stream, queue))
-        watcher = asyncio.create_task(_watch(stop, queue))
+        watcher = asyncio.create_task(self._watch(stop, stream))
         try:
-            while True:
-                item = await self._next(queue)
-                if item is None:
-                    if self._stop_deadline is not None and time.monotonic() >= self._stop_deadline:
-                        return "stopped"
-                    await self.writer.flush()
-                    continue
-                if item is _END:
-                    return "stopped" if self._stop_requested else "done"
-                if item is _STOP:
-                    self._stop_requested = True
-                    self._stop_deadline = (
-                        time.monotonic() + self.context.settings.stop_grace_seconds
-                    )
-                    await self._send_stop(stream)
-                    continue
-                if isinstance(item, BaseException):
-                    raise item
-                await self._handle(stream, item)  # type: ignore[arg-type]
+            async for event in stream:
+                await self._handle(stream, event)
+            return "stopped" if self._stop_requested else "done"
         finally:
-            for task in (pump, watcher):
-                task.cancel()
-            for task in (pump, watcher):
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await watcher
 
-    async def _next(self, queue: asyncio.Queue[object]) -> object | None:
-        """The next item, or None when a flush or the stop grace is due first."""
-        if not queue.empty():
-            return queue.get_nowait()  # the common case under load: no timer needed
-        waits = [self.writer.flush_in()]
-        if self._stop_deadline is not None:
-            waits.append(max(0.0, self._stop_deadline - time.monotonic()))
-        timeout = min((wait for wait in waits if wait is not None), default=None)
-        if timeout is None:
-            return await queue.get()
-        try:
-            # asyncio.timeout, not wait_for: no task per wait (cancelling `get` loses no item)
-            async with asyncio.timeout(timeout):
-                return await queue.get()
-        except TimeoutError:
-            return None
+    async def _watch(self, stop: CancelSignal, stream: DifyStream) -> None:
+        """On a stop: ask Dify to stop (once the task id is known) and give it a grace period
+        to end the stream with its usage."""
+        await stop.wait()
+        self._stop_requested = True
+        grace = self.context.settings.stop_grace_seconds
+        stream.close_at(asyncio.get_running_loop().time() + grace)
+        await self._send_stop(stream)
 
     async def _handle(self, stream: DifyStream, event: DifyEvent) -> None:
         for name, data in self.mapper.map(event):
@@ -205,23 +179,6 @@ class Generation:
             dify_message_id=stream.message_id if stream else None,
             dify_task_id=stream.task_id if stream else None,
         )
-
-
-async def _pump(stream: DifyStream, queue: asyncio.Queue[object]) -> None:
-    try:
-        async for event in stream:
-            queue.put_nowait(event)
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:
-        queue.put_nowait(exc)
-    else:
-        queue.put_nowait(_END)
-
-
-async def _watch(stop: CancelSignal, queue: asyncio.Queue[object]) -> None:
-    await stop.wait()
-    queue.put_nowait(_STOP)
 
 
 def completion_event(

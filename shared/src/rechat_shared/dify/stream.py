@@ -10,11 +10,13 @@ failure (``DifyStreamIncompleteError``). The response is closed right after the 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 
+from rechat_shared.dify.alarm import Expired, ReadAlarm
 from rechat_shared.dify.answer import DifyAnswer
 from rechat_shared.dify.apps import DifyTimeouts
 from rechat_shared.dify.errors import (
@@ -66,6 +68,8 @@ class DifyStream:
         self._include_pings = include_pings
         self._response: httpx.Response | None = None
         self._iterator: AsyncIterator[DifyEvent] | None = None
+        self._alarm: ReadAlarm | None = None
+        self._close_at = math.inf
         self.task_id: str | None = None
         self.conversation_id: str | None = None
         self.message_id: str | None = None
@@ -92,39 +96,49 @@ class DifyStream:
         if self._response is not None:
             await self._response.aclose()
 
+    def close_at(self, when: float) -> None:
+        """Stop reading at loop time ``when`` at the latest: iteration then ends without a
+        terminal event (``completed`` stays false). Used to give a stopped generation a grace."""
+        self._close_at = min(self._close_at, when)
+        if self._alarm is not None:
+            self._alarm.end_at(when, "close")
+
     async def _events(self) -> AsyncIterator[DifyEvent]:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._timeouts.deadline
+        self._alarm = alarm = ReadAlarm(loop.time() + self._timeouts.deadline, self._timeouts.stall)
+        alarm.end_at(self._close_at, "close")
         try:
-            async with asyncio.timeout_at(deadline):
-                self._response = response = await self._open()
-                await _check_stream_response(response)
-        except TimeoutError:
-            raise DifyDeadlineError("no answer before the generation deadline") from None
-        try:
-            async for event in self._read(response, deadline):
-                yield event
+            try:
+                alarm.check()
+                self._response = response = await alarm.wait(self._open())
+                await alarm.wait(_check_stream_response(response))
+            except Expired as expired:
+                if expired.limit == "close":
+                    return
+                raise DifyDeadlineError("no answer before the generation deadline") from None
+            try:
+                async for event in self._read(response, alarm):
+                    yield event
+            finally:
+                await response.aclose()
         finally:
-            await response.aclose()
+            alarm.cancel()
 
-    async def _read(self, response: httpx.Response, deadline: float) -> AsyncIterator[DifyEvent]:
+    async def _read(self, response: httpx.Response, alarm: ReadAlarm) -> AsyncIterator[DifyEvent]:
         loop = asyncio.get_running_loop()
         frames = aiter_frames(response.aiter_bytes())
         state = _TerminalState()
-        progress_at = loop.time()
+        alarm.start_stall_watch()
         while True:
-            limit = min(deadline, progress_at + self._timeouts.stall)
-            if state.grace_until is not None:
-                limit = min(limit, state.grace_until)
             try:
-                async with asyncio.timeout_at(limit):
-                    name, data = await anext(frames)
+                alarm.check()
+                name, data = await alarm.wait(anext(frames))
             except StopAsyncIteration:
                 break
-            except TimeoutError:
-                if state.grace_until is not None and loop.time() >= state.grace_until - 0.001:
+            except Expired as expired:
+                if expired.limit in ("grace", "close") or state.done_once:
                     return
-                if loop.time() >= deadline - 0.001:
+                if expired.limit == "deadline":
                     raise DifyDeadlineError(
                         f"generation exceeded its {self._timeouts.deadline:g} s deadline"
                     ) from None
@@ -149,14 +163,16 @@ class DifyStream:
                     raise DifyStreamError(event.code, event.status, event.message)
                 yield event
                 return
-            finished = state.observe(event, loop.time() + self._timeouts.terminal_grace)
+            finished = state.observe(event)
             if state.done_once and self.terminal is None:
                 self.terminal = event
                 self.completed = True
+                # a chatflow's second terminal event gets a grace period at most
+                alarm.end_at(loop.time() + self._timeouts.terminal_grace, "grace")
             yield event
             if finished:
                 return
-            progress_at = loop.time()
+            alarm.progress_at = loop.time()
         if not state.done_once:
             raise DifyStreamIncompleteError("stream ended without a terminal event")
 
@@ -177,30 +193,24 @@ class _TerminalState:
         self.workflow_finished = False
         self.message_end = False
         self.chat_family = False
-        self.grace_until: float | None = None
 
     @property
     def done_once(self) -> bool:
         return self.workflow_finished or self.message_end
 
-    def observe(self, event: DifyEvent, grace_until: float) -> bool:
-        """Record ``event``; True when nothing more should be read."""
+    def observe(self, event: DifyEvent) -> bool:
+        """Record ``event``; True when nothing more should be read (False while the second
+        terminal event of a chatflow may still come)."""
         if event.__dict__.get("message_id"):
             self.chat_family = True
         if isinstance(event, WorkflowStartedEvent):
             self.workflow_started = True
         elif isinstance(event, MessageEndEvent):
             self.message_end = True
-            if self.workflow_started and not self.workflow_finished:
-                self.grace_until = self.grace_until or grace_until
-                return False
-            return True
+            return not (self.workflow_started and not self.workflow_finished)
         elif isinstance(event, WorkflowFinishedEvent):
             self.workflow_finished = True
-            if self.chat_family and not self.message_end:
-                self.grace_until = self.grace_until or grace_until
-                return False
-            return True
+            return not (self.chat_family and not self.message_end)
         return False
 
 
