@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 from pathlib import Path
 
 import uvicorn
@@ -29,8 +30,10 @@ def main(argv: list[str] | None = None) -> None:
     }
     overrides = {key: value for key, value in overrides.items() if value is not None}
     config = load_config(args.config, **overrides) if args.config else default_config(**overrides)
+    app = create_app(config)
+    tune_collector()
     uvicorn.run(
-        create_app(config),
+        app,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
@@ -38,6 +41,18 @@ def main(argv: list[str] | None = None) -> None:
         backlog=4096,
         timeout_keep_alive=30,
     )
+
+
+def tune_collector() -> None:
+    """Collect cyclic garbage less often than the default of every 700 allocations.
+
+    Each paced token allocates a few short-lived containers (coroutines, a future); at 60,000
+    tokens/s the default thresholds ran the collector hundreds of times a second over every
+    open stream's objects, about a tenth of the CPU. The objects of the app itself are frozen:
+    they live as long as the process.
+    """
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 if __name__ == "__main__":

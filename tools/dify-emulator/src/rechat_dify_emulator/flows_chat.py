@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable
 from typing import Any
 
 from rechat_dify_emulator.generation import PROVIDER_ERROR, Generation
@@ -24,55 +24,51 @@ EMPTY_THOUGHT_FILE: dict[str, Any] = {
 class ChatGeneration(Generation):
     """chat and completion: ``message``* then ``message_end``."""
 
-    def _by_mode(self) -> AsyncIterator[bytes]:
+    def _by_mode(self) -> Awaitable[None]:
         return self._chat()
 
-    async def _chat(self) -> AsyncIterator[bytes]:
-        async for frame in self._opening():
-            yield frame
+    async def _chat(self) -> None:
+        await self._opening()
         chunks = self.script.chunks
         for index in range(len(chunks) + 1):
             if self.task.stopped:
                 break
             fault = self._fault(index)
             if fault == "error":
-                yield self._error("completion_request_error", 400, PROVIDER_ERROR)
+                await self._out(self._error("completion_request_error", 400, PROVIDER_ERROR))
                 return
             if fault == "eof":
                 self.outcome = "incomplete"
                 return
             if index == len(chunks):
-                yield self._text("", None)
+                await self._out(self._text("", None))
                 break
             self.answer += chunks[index]
-            yield self._text(chunks[index], None)
-            self._due += self.script.token_delay
-            while ping := await self._wait():
-                yield ping
-        yield self._image_frame()
-        yield self._replace_frame()
+            await self._out(self._text(chunks[index], None))
+            await self._pause(self.script.token_delay)
+        await self._out(self._image_frame())
+        await self._out(self._replace_frame())
         self.outcome = "stopped" if self.task.stopped else "succeeded"
-        yield self._message_end()
+        await self._out(self._message_end())
 
 
 class AgentGeneration(Generation):
     """agent-chat: ``agent_thought`` (re-sent as it fills in), ``agent_message``*, end."""
 
-    def _by_mode(self) -> AsyncIterator[bytes]:
+    def _by_mode(self) -> Awaitable[None]:
         return self._agent()
 
-    async def _agent(self) -> AsyncIterator[bytes]:
+    async def _agent(self) -> None:
         position = 1
-        yield self._thought(position, new_id())
-        async for frame in self._opening():
-            yield frame
+        await self._out(self._thought(position, new_id()))
+        await self._opening()
         chunks = self.script.chunks
         for index in range(len(chunks) + 1):
             if self.task.stopped:
                 break
             fault = self._fault(index)
             if fault == "error":
-                yield self._error("completion_request_error", 400, PROVIDER_ERROR)
+                await self._out(self._error("completion_request_error", 400, PROVIDER_ERROR))
                 return
             if fault == "eof":
                 self.outcome = "incomplete"
@@ -81,17 +77,15 @@ class AgentGeneration(Generation):
                 break
             if self.script.tools and index == min(2, len(chunks) - 1):
                 for frame in self._tool_round(position):
-                    yield frame
+                    await self._out(frame)
                 position += 1
             self.answer += chunks[index]
-            yield self._text(chunks[index], None)
-            self._due += self.script.token_delay
-            while ping := await self._wait():
-                yield ping
+            await self._out(self._text(chunks[index], None))
+            await self._pause(self.script.token_delay)
         self._record_final_thought(position)
-        yield self._image_frame()
+        await self._out(self._image_frame())
         self.outcome = "stopped" if self.task.stopped else "succeeded"
-        yield self._message_end()
+        await self._out(self._message_end())
 
     def _thought(self, position: int, thought_id: str, **fields: Any) -> bytes:
         assert self.message is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable
 from typing import Any
 
 from rechat_dify_emulator import payloads
@@ -18,27 +18,27 @@ END = ("end", "end", "End")
 class WorkflowGeneration(Generation):
     """Start -> LLM -> Answer (chatflow) or End (workflow), with node events."""
 
-    def _by_mode(self) -> AsyncIterator[bytes]:
+    def _by_mode(self) -> Awaitable[None]:
         return self._workflow(chatflow=self.app.mode == "advanced-chat")
 
     # -- chatflow and workflow -------------------------------------------------------------------
 
-    async def _workflow(self, *, chatflow: bool) -> AsyncIterator[bytes]:
+    async def _workflow(self, *, chatflow: bool) -> None:
         assert self.run_record is not None
         run = self.run_record
-        yield self._emit("workflow_started", {"data": self._run_started()}, workflow_level=True)
+        started = self._run_started()
+        await self._out(self._emit("workflow_started", {"data": started}, workflow_level=True))
         start = payloads.node_started(self.profile, new_id(), START, 1, None)
-        yield self._node("node_started", start)
+        await self._out(self._node("node_started", start))
         sys_inputs = self._sys_inputs(chatflow)
-        yield self._node(
-            "node_finished",
-            payloads.node_finished(self.profile, start, inputs=sys_inputs, outputs=sys_inputs),
+        finished = payloads.node_finished(
+            self.profile, start, inputs=sys_inputs, outputs=sys_inputs
         )
+        await self._out(self._node("node_finished", finished))
         llm = payloads.node_started(self.profile, new_id(), LLM, 2, "start")
-        yield self._node("node_started", llm)
+        await self._out(self._node("node_started", llm))
         run.total_steps = 2
-        async for frame in self._opening():
-            yield frame
+        await self._opening()
         chunks = self.script.chunks
         for index in range(len(chunks) + 1):
             if self.task.stopped:
@@ -46,7 +46,7 @@ class WorkflowGeneration(Generation):
             fault = self._fault(index)
             if fault == "error":
                 for frame in self._workflow_failed(llm, chatflow):
-                    yield frame
+                    await self._out(frame)
                 return
             if fault == "eof":
                 self.outcome = "incomplete"
@@ -55,19 +55,17 @@ class WorkflowGeneration(Generation):
                 break
             self.answer += chunks[index]
             if chatflow:
-                yield self._text(chunks[index], ["llm", "text"])
+                await self._out(self._text(chunks[index], ["llm", "text"]))
             else:
                 text = {"text": chunks[index], "from_variable_selector": ["llm", "text"]}
-                yield self._emit("text_chunk", {"data": text})
-            self._due += self.script.token_delay
-            while ping := await self._wait():
-                yield ping
+                await self._out(self._emit("text_chunk", {"data": text}))
+            await self._pause(self.script.token_delay)
         if self.task.stopped:
             for frame in self._terminals(chatflow, "stopped", "Stopped by user."):
-                yield frame
+                await self._out(frame)
             return
         for frame in self._workflow_tail(llm, chatflow):
-            yield frame
+            await self._out(frame)
 
     def _workflow_tail(self, llm: dict[str, Any], chatflow: bool) -> list[bytes]:
         assert self.run_record is not None

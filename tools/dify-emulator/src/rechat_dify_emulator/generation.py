@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,14 @@ STOP_POLL = 0.1
 """Longest wait between two looks at the stop flag (a stop ends the stream within this)."""
 
 
+FrameSender = Callable[[bytes], Awaitable[None]]
+"""Where a generation sends its SSE frames, one ``bytes`` each."""
+
+
+async def _discard(frame: bytes) -> None:
+    """The frame sender of a blocking answer: nothing is sent."""
+
+
 class EmulatedCrash(RuntimeError):
     """Raised inside a stream to cut the connection the way a crashed Dify worker does."""
 
@@ -44,7 +52,7 @@ class Stats:
 
 @dataclass
 class Generation:
-    """Runs one request; ``frames()`` yields SSE bytes, ``run()`` runs it for a blocking answer."""
+    """Runs one request; ``stream()`` sends SSE bytes, ``run()`` runs it for a blocking answer."""
 
     app: AppConfig
     config: EmulatorConfig
@@ -72,72 +80,71 @@ class Generation:
     _text_frame: tuple[bytes, bytes] | None = None
     """The serialised text event before and after its chunk (``_text``)."""
     _thoughts: list[dict[str, Any]] = field(default_factory=list)
+    _send: FrameSender = _discard
 
     # -- driving ---------------------------------------------------------------------------------
 
-    async def frames(self) -> AsyncIterator[bytes]:
-        """SSE frames of the whole generation, pings included."""
+    async def stream(self, send: FrameSender) -> None:
+        """Run the generation, handing every SSE frame (pings included) to ``send``.
+
+        Frames are pushed rather than yielded: at thousands of paced streams, the async generator
+        layers of a pull design cost more per token than building the frame.
+        """
+        self._send = send
         self._started = self._due = self.clock.now()
         self._next_ping = self._started + self.config.ping_interval
         self.stats.streams_started += 1
         self.stats.streams_active += 1
         try:
-            async for frame in self._by_mode():
-                if frame:
-                    self.stats.events_sent += 1
-                    yield frame
+            await self._by_mode()
             if self.script.linger:
                 self._due = self.clock.now()
-                async for frame in self._pause(self.script.linger, stoppable=False):
-                    yield frame
+                await self._pause(self.script.linger, stoppable=False)
         finally:
             self.stats.streams_active -= 1
             self._finish(self.clock.now() - self._started)
 
     async def run(self) -> None:
         """Run to the end without sending anything (blocking mode)."""
-        async for _frame in self.frames():
-            pass
+        await self.stream(_discard)
 
-    def _by_mode(self) -> AsyncIterator[bytes]:
+    def _by_mode(self) -> Awaitable[None]:
         """The event sequence of the app's mode (the subclasses)."""
         raise NotImplementedError
 
-    async def _pause(self, seconds: float, *, stoppable: bool = True) -> AsyncIterator[bytes]:
-        """Wait ``seconds`` more on the schedule (0 = full speed), sending the pings that fall
-        due; ends on stop. The token loops inline this (``_wait``): it runs once per token."""
-        self._due += seconds
-        while ping := await self._wait(stoppable=stoppable):
-            yield ping
+    async def _out(self, frame: bytes) -> None:
+        """Send one frame; a dropped event (``[[drop:…]]``) is empty and not sent."""
+        if frame:
+            self.stats.events_sent += 1
+            await self._send(frame)
 
-    async def _wait(self, *, stoppable: bool = True) -> bytes:
-        """Wait until the schedule's next point ``_due``; returns a ping that falls due first
-        (then call again), else ``b""`` once the point is reached or the task stopped.
+    async def _pause(self, seconds: float, *, stoppable: bool = True) -> None:
+        """Wait until ``seconds`` after the schedule's previous point (0 = full speed), sending
+        the pings that fall due meanwhile; ends early on stop.
 
         Points are fixed (token ``i`` at first token + ``i * delay``), so a late wake-up does not
         delay the tokens after it: a stream behind its schedule sends what is due at once.
         """
+        self._due += seconds
         clock = self.clock
         while not (stoppable and self.task.stopped):
             current = clock.now()
             if current >= self._next_ping:
                 self._next_ping += self.config.ping_interval
-                return PING
-            if current >= self._due:
+                await self._out(PING)
+            elif current >= self._due:
                 self._ticks += 1
                 if self._ticks % 32 == 0:  # full speed: let the other streams run too
                     await asyncio.sleep(0)
-                return b""
-            await clock.until(min(self._due, self._next_ping, current + STOP_POLL))
-        return b""
+                return
+            else:
+                await clock.until(min(self._due, self._next_ping, current + STOP_POLL))
 
-    async def _opening(self) -> AsyncIterator[bytes]:
+    async def _opening(self) -> None:
         """Time to first token, then a stall (pings only) until stopped when scripted."""
-        async for frame in self._pause(self.script.first_token_delay):
-            yield frame
+        await self._pause(self.script.first_token_delay)
         if self.script.stall:
-            async for frame in self._pause(STALL_LIMIT):
-                yield frame
+            await self._pause(STALL_LIMIT)
 
     # -- event builders ------------------------------------------------------------------------
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import math
 
-TICK = 0.002
-"""Seconds per tick: a 30 tokens/s stream is paced to within 2 ms."""
+TICK = 0.005
+"""Seconds per tick: tokens leave at most 5 ms after their time. Coarser ticks wake more streams
+per timer (at 200 streams: ~38 us CPU per token with 2 ms ticks, ~31 with 5 ms, ~30 with 10 ms)."""
 
 
 class PacingClock:

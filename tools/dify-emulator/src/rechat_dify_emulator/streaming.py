@@ -24,7 +24,7 @@ MEDIA_TYPE = "text/event-stream; charset=utf-8"
 
 
 class GenerationStream(Response):
-    """Streams ``generation.frames()``; ``release`` runs once the stream ends, however it ends."""
+    """Streams ``generation.stream()``; ``release`` runs once the stream ends, however it ends."""
 
     def __init__(self, generation: Generation, release: Callable[[], None]) -> None:
         self.generation = generation
@@ -46,9 +46,12 @@ class GenerationStream(Response):
         streaming = asyncio.current_task()
         assert streaming is not None
         watcher = asyncio.create_task(_cancel_on_disconnect(receive, streaming))
+
+        async def send_frame(frame: bytes) -> None:
+            await send({"type": "http.response.body", "body": frame, "more_body": True})
+
         try:
-            async for frame in self.generation.frames():
-                await send({"type": "http.response.body", "body": frame, "more_body": True})
+            await self.generation.stream(send_frame)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
             if not watcher.done() or watcher.cancelled():
