@@ -167,6 +167,11 @@ StreamEventName = Literal[
     "start", "delta", "replace", "thought", "node", "file", "restart", "done", "error"
 ]
 TERMINAL_STREAM_EVENTS: frozenset[str] = frozenset({"done", "error"})
+GENERATION_FAILED: dict[str, str] = {
+    "code": "generation_failed",
+    "message": "The answer could not be generated. Please try again.",
+}
+"""The error of an answer whose request the workers gave up on (it was dead-lettered)."""
 
 
 class StreamEvent(_Model):

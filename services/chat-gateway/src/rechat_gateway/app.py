@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from rechat_gateway.apps.cache import AppCache
 from rechat_gateway.apps.endpoints import router as apps_router
 from rechat_gateway.chat.endpoints import router as chat_router
+from rechat_gateway.chat.failures import FailedRequests
 from rechat_gateway.chat.history import HistoryClient
 from rechat_gateway.chat.ownership import ConversationDirectory
 from rechat_gateway.chat.records import Records
@@ -25,7 +26,7 @@ from rechat_gateway.clients import GatewayClients
 from rechat_gateway.config import GatewaySettings
 from rechat_gateway.files.endpoints import router as files_router
 from rechat_shared.app import create_service_app
-from rechat_shared.bus import BusUnavailable, EventBus, create_bus
+from rechat_shared.bus import FAILED_REQUESTS_QUEUE, BusUnavailable, EventBus, create_bus
 from rechat_shared.crypto import SecretBox
 from rechat_shared.db import create_engine, create_sessionmaker, ping
 from rechat_shared.dify import DifyClient
@@ -48,11 +49,13 @@ async def run_migrations(settings: GatewaySettings | None = None) -> None:
     await upgrade_database(settings.resolved_database_url, MIGRATIONS, VERSION_TABLE)
 
 
-async def keep_connecting(bus: EventBus) -> None:
-    """Connect to the broker, retrying until it answers (the connection then self-heals)."""
+async def keep_connecting(bus: EventBus, failed_requests: FailedRequests) -> None:
+    """Connect to the broker, retrying until it answers (the connection then self-heals), and
+    consume the requests the workers gave up on."""
     while True:
         try:
             await bus.connect()
+            await bus.consume(FAILED_REQUESTS_QUEUE, failed_requests)
             return
         except BusUnavailable as exc:
             logger.warning("broker unavailable, retrying: %s", exc.detail)
@@ -104,7 +107,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             "broker": lambda: broker_connected(bus),
         }
     )
-    connecting = asyncio.create_task(keep_connecting(bus))
+    connecting = asyncio.create_task(keep_connecting(bus, FailedRequests(hub, redis, keys)))
     try:
         yield
     finally:

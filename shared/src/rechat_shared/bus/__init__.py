@@ -23,6 +23,7 @@ from rechat_shared.bus.base import (
 )
 from rechat_shared.bus.memory import MemoryBus
 from rechat_shared.bus.topology import (
+    FAILED_REQUESTS_QUEUE,
     FEEDBACK_QUEUE,
     HISTORY_QUEUE,
     PARKED_QUEUE,
@@ -32,6 +33,7 @@ from rechat_shared.bus.topology import (
 from rechat_shared.settings import is_memory_url
 
 __all__ = [
+    "FAILED_REQUESTS_QUEUE",
     "FEEDBACK_QUEUE",
     "HISTORY_QUEUE",
     "PARKED_QUEUE",

@@ -7,6 +7,10 @@ Both bus implementations read it, so the in-process bus routes exactly like the 
   Both dead-letter into `rechat.dead` (topic, original routing key kept).
 - `history.events` ← `chat.*`, `conversation.*`, `user.changed`, and every dead letter
   (`rechat.dead` / `#`) so history can mark a request that kept failing as failed.
+- `chat-gateway.failed-requests` ← the dead-lettered `chat.requested`: the gateway ends the
+  stream of a request the workers gave up on with an `error` and frees its conversation. It
+  dead-letters nowhere (a notice that keeps failing is dropped after the delivery limit;
+  history has the answer's failed state from its own copy).
 - History's own poison messages cannot go back to `rechat.dead` (they would loop into
   `history.events`), so that queue dead-letters into `rechat.parked` → `history.parked`, kept
   for an operator to inspect.
@@ -28,6 +32,7 @@ PARKED_EXCHANGE = "rechat.parked"
 
 REQUESTS_QUEUE = "dify-worker.requests"
 FEEDBACK_QUEUE = "dify-worker.feedback"
+FAILED_REQUESTS_QUEUE = "chat-gateway.failed-requests"
 HISTORY_QUEUE = "history.events"
 PARKED_QUEUE = "history.parked"
 
@@ -59,6 +64,7 @@ EXCHANGES: tuple[ExchangeSpec, ...] = (
 QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec(REQUESTS_QUEUE, ((EVENTS_EXCHANGE, "chat.requested"),), DEAD_EXCHANGE),
     QueueSpec(FEEDBACK_QUEUE, ((EVENTS_EXCHANGE, "chat.feedback"),), DEAD_EXCHANGE),
+    QueueSpec(FAILED_REQUESTS_QUEUE, ((DEAD_EXCHANGE, "chat.requested"),), None),
     QueueSpec(
         HISTORY_QUEUE,
         (

@@ -1,0 +1,61 @@
+"""A request the workers give up on (dead-lettered) ends its client's stream and frees the
+conversation, instead of leaving the client on keep-alives and the conversation locked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from rechat_shared.bus import REQUESTS_QUEUE, Delivery, create_bus
+from rechat_shared.events import GENERATION_FAILED
+from rechat_shared.testing.emulator import RunningEmulator
+
+from ..conftest import Gateway
+from .test_validation import _app_id
+
+
+def sse_events(body: str) -> list[tuple[str, dict[str, object]]]:
+    events = []
+    for frame in body.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in frame.splitlines() if ": " in line)
+        if "event" in fields:
+            events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+async def test_a_request_the_workers_give_up_on_ends_the_stream_and_frees_the_conversation(
+    gateway: Gateway, dify_emulator: RunningEmulator
+) -> None:
+    app_id = await _app_id(gateway, dify_emulator)
+    attempts: list[int] = []
+
+    async def dying_worker(delivery: Delivery) -> None:
+        attempts.append(delivery.delivery_count)
+        raise RuntimeError("the worker died on this request")
+
+    settings = gateway.settings
+    workers = create_bus(settings.rabbitmq_url, settings.rabbitmq_prefix, retry_delay=0.01)
+    await workers.connect()
+    await workers.consume(REQUESTS_QUEUE, dying_worker)
+    headers = gateway.mint()
+    try:
+        first = await asyncio.wait_for(
+            gateway.client.post(
+                "/api/chat/messages", json={"app_id": app_id, "query": "hi"}, headers=headers
+            ),
+            20,
+        )
+        events = sse_events(first.text)
+        assert [name for name, _ in events] == ["start", "error"]
+        assert events[1][1] == GENERATION_FAILED
+        assert len(attempts) > 1, "retried before it was given up on"
+
+        conversation_id = events[0][1]["conversation_id"]
+        body = {"app_id": app_id, "query": "again", "conversation_id": conversation_id}
+        follow_up = await asyncio.wait_for(
+            gateway.client.post("/api/chat/messages", json=body, headers=headers), 20
+        )
+        assert follow_up.status_code == 200, "the conversation was freed"
+        assert [name for name, _ in sse_events(follow_up.text)] == ["start", "error"]
+    finally:
+        await workers.close()
