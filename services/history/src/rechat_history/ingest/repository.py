@@ -18,11 +18,11 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
+from rechat_history.ingest.literals import RowWriter
 from rechat_history.ingest.rows import ConversationRow, FeedbackRow, MessageRow, UsageRow
 from rechat_history.models import (
     PREVIEW_LENGTH,
@@ -133,29 +133,29 @@ def _values(row: Row) -> dict[str, Any]:
     return {name: getattr(row, name) for name in row.__slots__}
 
 
+def _is_mysql(connection: AsyncConnection) -> bool:
+    return connection.dialect.name in ("mysql", "mariadb")
+
+
 async def _insert(session: AsyncSession, model: type[Base], rows: Sequence[Row]) -> None:
     """New rows, in one multi-row INSERT: a duplicate key means another writer was first
     (IntegrityError, and the consumer retries the batch on fresh rows)."""
     if rows:
         connection = await session.connection()
-        await connection.execute(_INSERTS[model], [_values(row) for row in rows])
+        if _is_mysql(connection):
+            await _MYSQL_INSERTS[model].write(connection, rows)
+        else:
+            await connection.execute(_INSERTS[model], [_values(row) for row in rows])
 
 
 async def _upsert(session: AsyncSession, model: type[Base], rows: Sequence[Row]) -> None:
     """Rows this batch loaded under lock and changed, written back in one statement."""
     if rows:
         connection = await session.connection()
-        mysql = connection.dialect.name in ("mysql", "mariadb")
-        upsert = _MYSQL_UPSERTS[model] if mysql else _SQLITE_UPSERTS[model]
-        await connection.execute(upsert, [_values(row) for row in rows])
-
-
-def _mysql_upsert(table: Table) -> Executable:
-    statement = mysql_insert(table)
-    keys = {column.key for column in table.primary_key.columns}
-    return statement.on_duplicate_key_update(
-        {c.key: statement.inserted[c.key] for c in table.columns if c.key not in keys}
-    )
+        if _is_mysql(connection):
+            await _MYSQL_UPSERTS[model].write(connection, rows)
+        else:
+            await connection.execute(_SQLITE_UPSERTS[model], [_values(row) for row in rows])
 
 
 def _sqlite_upsert(table: Table) -> Executable:
@@ -169,8 +169,10 @@ def _sqlite_upsert(table: Table) -> Executable:
 
 _WRITTEN: tuple[type[Base], ...] = (Conversation, Message, MessageFeedback, UsageRecord)
 _INSERTS = {model: insert(_table(model)) for model in _WRITTEN}
-_MYSQL_UPSERTS = {model: _mysql_upsert(_table(model)) for model in _WRITTEN}
 _SQLITE_UPSERTS = {model: _sqlite_upsert(_table(model)) for model in _WRITTEN}
+# MySQL/MariaDB: rendered as literals, see `literals.py`
+_MYSQL_INSERTS = {model: RowWriter.of(_table(model), upsert=False) for model in _WRITTEN}
+_MYSQL_UPSERTS = {model: RowWriter.of(_table(model), upsert=True) for model in _WRITTEN}
 
 
 async def write(session: AsyncSession, *, new: Changes, changed: Changes) -> None:
