@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from rechat_shared.dify.sse import iter_frames
@@ -72,6 +74,47 @@ async def test_framing_is_data_lines_and_bare_pings(dify_emulator: RunningEmulat
     assert b'{"event":"message",' in raw
     assert events[-1] is not None
     assert events[-1]["event"] == "message_end"
+
+
+@pytest.mark.parametrize("mode", ["chat", "agent-chat", "advanced-chat", "workflow"])
+@pytest.mark.parametrize("profile", ["current", "0.15"])
+async def test_every_frame_is_its_profile_serialisation(
+    request: pytest.FixtureRequest, profile: str, mode: str
+) -> None:
+    """Text frames are assembled around a pre-serialised event; the bytes must still be what
+    the profile's serialiser makes of the whole event (compact UTF-8, or 0.15's spaced and
+    ASCII-escaped ``json.dumps``)."""
+    emulator: RunningEmulator = request.getfixturevalue(
+        "dify_emulator" if profile == "current" else "dify_emulator_015"
+    )
+    raw, events = await _stream(emulator, mode, 'quote " back \\ héllo 你好 🎉 [[tools]]')
+    assert any(e and e["event"] in ("message", "agent_message", "text_chunk") for e in events)
+    for frame in raw.split(b"\n\n"):
+        if frame.startswith(b"data: "):
+            event = json.loads(frame[6:])
+            expected = orjson.dumps(event) if profile == "current" else json.dumps(event).encode()
+            assert frame[6:] == expected
+
+
+async def test_a_client_leaving_ends_the_generation(dify_emulator: RunningEmulator) -> None:
+    """A stalled generation sends only pings until stopped; when its client leaves, it ends."""
+    active_before = dify_emulator.control("GET", "/stats")["streams_active"]
+    body = {"query": "[[stall]]", "user": _user(), "inputs": {}, "response_mode": "streaming"}
+    headers = {"Authorization": f"Bearer {dify_emulator.keys['chat']}"}
+    async with (
+        httpx.AsyncClient(timeout=30) as client,
+        client.stream(
+            "POST", dify_emulator.base_url + "/chat-messages", json=body, headers=headers
+        ) as response,
+    ):
+        async for chunk in response.aiter_bytes():
+            assert chunk.startswith(b"event: ping")
+            break
+        assert dify_emulator.control("GET", "/stats")["streams_active"] == active_before + 1
+    deadline = time.monotonic() + 5
+    while dify_emulator.control("GET", "/stats")["streams_active"] > active_before:
+        assert time.monotonic() < deadline, "the generation outlived its client"
+        await asyncio.sleep(0.05)
 
 
 async def test_default_answer_is_a_deterministic_echo(dify_emulator: RunningEmulator) -> None:
