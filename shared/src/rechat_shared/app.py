@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.importer import import_from_string
 
 from rechat_shared.errors import install_error_handlers
 from rechat_shared.logging import TraceMiddleware, configure_logging
@@ -39,6 +41,8 @@ def run_service(
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     args = parser.parse_args(argv)
     configure_logging(service, args.log_level, os.environ.get("LOG_FORMAT", "json"))
+    import_from_string(app_factory)  # the code of the service, frozen below
+    tune_collector()
     uvicorn.run(
         app_factory,
         factory=True,
@@ -48,3 +52,15 @@ def run_service(
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+
+
+def tune_collector() -> None:
+    """Run the cyclic garbage collector less often than every 700 allocations.
+
+    A streaming service allocates a few short-lived containers per event (coroutines, futures,
+    dicts); with the default thresholds the collector ran hundreds of times a second over every
+    open stream's objects. What is loaded by now (the code, its module-level objects) lives as
+    long as the process, so it is frozen out of the collector's scans.
+    """
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
