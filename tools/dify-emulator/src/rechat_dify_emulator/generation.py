@@ -133,9 +133,10 @@ class Generation:
                 self._next_ping += self.config.ping_interval
                 await self._out(PING)
             elif current >= self._due:
-                self._ticks += 1
-                if self._ticks % 32 == 0:  # full speed: let the other streams run too
-                    await asyncio.sleep(0)
+                if seconds <= 0:  # full speed: every 32 chunks, let the other streams run too
+                    self._ticks += 1
+                    if self._ticks % 32 == 0:
+                        await asyncio.sleep(0)
                 return
             else:
                 await clock.until(min(self._due, self._next_ping, current + STOP_POLL))
