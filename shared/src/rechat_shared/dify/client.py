@@ -42,6 +42,7 @@ from rechat_shared.dify.schemas import (
     WorkflowRunResult,
 )
 from rechat_shared.dify.stream import DifyStream
+from rechat_shared.dify.transport import asyncio_transport
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -58,13 +59,16 @@ class DifyClient:
     ) -> None:
         self.timeouts = timeouts or DifyTimeouts()
         t = self.timeouts
+        limits = httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=min(max_connections, 200),
+        )
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
-            limits=httpx.Limits(
-                max_connections=max_connections,
-                max_keepalive_connections=min(max_connections, 200),
-            ),
+            limits=limits,
             transport=transport,
+            # a mount, not the transport: proxies from the environment still apply
+            mounts=None if transport else {"all://": asyncio_transport(limits)},
             headers={"User-Agent": "rechat-dify-client"},
         )
 
