@@ -119,14 +119,15 @@ async def paced(pid: int, port: int, streams: int, tokens: int, tps: float) -> d
     The steady window starts half a second after the last request went out and lasts three
     seconds: every stream is sending then (unless requests queued, which the first-byte times
     show), so its CPU per token is the cost of holding them all, without the requests' own cost.
+    The load generator shares the machine: its own CPU time is reported next to the emulator's.
     """
     ramp = 2.0
     query = f"bench [[tokens:{tokens}]][[tps:{tps:g}]]"
     started = time.perf_counter()
-    cpu_before = cpu_seconds(pid)
+    cpu_before, own_before = cpu_seconds(pid), time.process_time()
     window = asyncio.create_task(cpu_window(pid, ramp + 0.5, 3.0))
     good = await run_streams(port, streams, query, ramp)
-    cpu = cpu_seconds(pid) - cpu_before
+    cpu, own = cpu_seconds(pid) - cpu_before, time.process_time() - own_before
     window_start, window_cpu = await window
     window_end = window_start + 3.0
     in_window = sum(
@@ -148,6 +149,7 @@ async def paced(pid: int, port: int, streams: int, tokens: int, tps: float) -> d
         "emulator_cpu_s": round(cpu, 2),
         "emulator_cpu_us_per_token": round(cpu / max(1, delivered) * 1e6, 1),
         "steady_cpu_us_per_token": round(window_cpu / max(1.0, in_window) * 1e6, 1),
+        "load_generator_cpu_s": round(own, 2),
         **first_byte(good),
     }
 
