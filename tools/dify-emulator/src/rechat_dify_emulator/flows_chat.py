@@ -35,21 +35,21 @@ class ChatGeneration(Generation):
                 break
             fault = self._fault(index)
             if fault == "error":
-                await self._out(self._error("completion_request_error", 400, PROVIDER_ERROR))
+                self._out(self._error("completion_request_error", 400, PROVIDER_ERROR))
                 return
             if fault == "eof":
                 self.outcome = "incomplete"
                 return
             if index == len(chunks):
-                await self._out(self._text("", None))
+                self._out(self._text("", None))
                 break
             self.answer += chunks[index]
-            await self._out(self._text(chunks[index], None))
+            self._out(self._text(chunks[index], None))
             await self._pause(self.script.token_delay)
-        await self._out(self._image_frame())
-        await self._out(self._replace_frame())
+        self._out(self._image_frame())
+        self._out(self._replace_frame())
         self.outcome = "stopped" if self.task.stopped else "succeeded"
-        await self._out(self._message_end())
+        self._out(self._message_end())
 
 
 class AgentGeneration(Generation):
@@ -60,7 +60,7 @@ class AgentGeneration(Generation):
 
     async def _agent(self) -> None:
         position = 1
-        await self._out(self._thought(position, new_id()))
+        self._out(self._thought(position, new_id()))
         await self._opening()
         chunks = self.script.chunks
         for index in range(len(chunks) + 1):
@@ -68,7 +68,7 @@ class AgentGeneration(Generation):
                 break
             fault = self._fault(index)
             if fault == "error":
-                await self._out(self._error("completion_request_error", 400, PROVIDER_ERROR))
+                self._out(self._error("completion_request_error", 400, PROVIDER_ERROR))
                 return
             if fault == "eof":
                 self.outcome = "incomplete"
@@ -77,15 +77,15 @@ class AgentGeneration(Generation):
                 break
             if self.script.tools and index == min(2, len(chunks) - 1):
                 for frame in self._tool_round(position):
-                    await self._out(frame)
+                    self._out(frame)
                 position += 1
             self.answer += chunks[index]
-            await self._out(self._text(chunks[index], None))
+            self._out(self._text(chunks[index], None))
             await self._pause(self.script.token_delay)
         self._record_final_thought(position)
-        await self._out(self._image_frame())
+        self._out(self._image_frame())
         self.outcome = "stopped" if self.task.stopped else "succeeded"
-        await self._out(self._message_end())
+        self._out(self._message_end())
 
     def _thought(self, position: int, thought_id: str, **fields: Any) -> bytes:
         assert self.message is not None

@@ -27,16 +27,16 @@ class WorkflowGeneration(Generation):
         assert self.run_record is not None
         run = self.run_record
         started = self._run_started()
-        await self._out(self._emit("workflow_started", {"data": started}, workflow_level=True))
+        self._out(self._emit("workflow_started", {"data": started}, workflow_level=True))
         start = payloads.node_started(self.profile, new_id(), START, 1, None)
-        await self._out(self._node("node_started", start))
+        self._out(self._node("node_started", start))
         sys_inputs = self._sys_inputs(chatflow)
         finished = payloads.node_finished(
             self.profile, start, inputs=sys_inputs, outputs=sys_inputs
         )
-        await self._out(self._node("node_finished", finished))
+        self._out(self._node("node_finished", finished))
         llm = payloads.node_started(self.profile, new_id(), LLM, 2, "start")
-        await self._out(self._node("node_started", llm))
+        self._out(self._node("node_started", llm))
         run.total_steps = 2
         await self._opening()
         chunks = self.script.chunks
@@ -46,7 +46,7 @@ class WorkflowGeneration(Generation):
             fault = self._fault(index)
             if fault == "error":
                 for frame in self._workflow_failed(llm, chatflow):
-                    await self._out(frame)
+                    self._out(frame)
                 return
             if fault == "eof":
                 self.outcome = "incomplete"
@@ -55,17 +55,17 @@ class WorkflowGeneration(Generation):
                 break
             self.answer += chunks[index]
             if chatflow:
-                await self._out(self._text(chunks[index], ["llm", "text"]))
+                self._out(self._text(chunks[index], ["llm", "text"]))
             else:
                 text = {"text": chunks[index], "from_variable_selector": ["llm", "text"]}
-                await self._out(self._emit("text_chunk", {"data": text}))
+                self._out(self._emit("text_chunk", {"data": text}))
             await self._pause(self.script.token_delay)
         if self.task.stopped:
             for frame in self._terminals(chatflow, "stopped", "Stopped by user."):
-                await self._out(frame)
+                self._out(frame)
             return
         for frame in self._workflow_tail(llm, chatflow):
-            await self._out(frame)
+            self._out(frame)
 
     def _workflow_tail(self, llm: dict[str, Any], chatflow: bool) -> list[bytes]:
         assert self.run_record is not None

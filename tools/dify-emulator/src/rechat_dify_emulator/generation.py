@@ -81,14 +81,18 @@ class Generation:
     """The serialised text event before and after its chunk (``_text``)."""
     _thoughts: list[dict[str, Any]] = field(default_factory=list)
     _send: FrameSender = _discard
+    _pending: list[bytes] = field(default_factory=list)
+    """Frames generated since the last wait, sent together (``_flush``)."""
 
     # -- driving ---------------------------------------------------------------------------------
 
     async def stream(self, send: FrameSender) -> None:
-        """Run the generation, handing every SSE frame (pings included) to ``send``.
+        """Run the generation, handing its SSE frames (pings included) to ``send``.
 
-        Frames are pushed rather than yielded: with two async generator layers between the
-        flow and the response, every token paid their ``asend``/``StopIteration`` round trips.
+        Frames are pushed rather than yielded (async generator layers cost every token their
+        ``asend``/``StopIteration`` round trips) and go out whenever the generation waits: an
+        on-time paced stream sends each frame alone, a stream behind its schedule sends what is
+        due in one write, and at full speed up to 32 frames share one.
         """
         self._send = send
         self._started = self._due = self.clock.now()
@@ -100,6 +104,10 @@ class Generation:
             if self.script.linger:
                 self._due = self.clock.now()
                 await self._pause(self.script.linger, stoppable=False)
+            await self._flush()
+        except EmulatedCrash:
+            await self._flush()  # what was generated before the crash still reached the client
+            raise
         finally:
             self.stats.streams_active -= 1
             self._finish(self.clock.now() - self._started)
@@ -112,11 +120,17 @@ class Generation:
         """The event sequence of the app's mode (the subclasses)."""
         raise NotImplementedError
 
-    async def _out(self, frame: bytes) -> None:
-        """Send one frame; a dropped event (``[[drop:…]]``) is empty and not sent."""
+    def _out(self, frame: bytes) -> None:
+        """Queue one frame until the next wait; a dropped event (``[[drop:…]]``) is empty."""
         if frame:
             self.stats.events_sent += 1
-            await self._send(frame)
+            self._pending.append(frame)
+
+    async def _flush(self) -> None:
+        if self._pending:
+            frames = b"".join(self._pending)
+            self._pending.clear()
+            await self._send(frames)
 
     async def _pause(self, seconds: float, *, stoppable: bool = True) -> None:
         """Wait until ``seconds`` after the schedule's previous point (0 = full speed), sending
@@ -131,14 +145,16 @@ class Generation:
             current = clock.now()
             if current >= self._next_ping:
                 self._next_ping += self.config.ping_interval
-                await self._out(PING)
+                self._out(PING)
             elif current >= self._due:
                 if seconds <= 0:  # full speed: every 32 chunks, let the other streams run too
                     self._ticks += 1
                     if self._ticks % 32 == 0:
+                        await self._flush()
                         await asyncio.sleep(0)
                 return
             else:
+                await self._flush()
                 await clock.until(min(self._due, self._next_ping, current + STOP_POLL))
 
     async def _opening(self) -> None:

@@ -1,4 +1,4 @@
-"""The SSE answer of a streaming generation: a lean ASGI response, one server send per frame.
+"""The SSE answer of a streaming generation: a lean ASGI response, straight to the server.
 
 Starlette's ``StreamingResponse`` runs each stream in an anyio task group and every frame passes
 four ``send`` wrappers (two exception layers, the error middleware, ``DifyHeaders``) before the
