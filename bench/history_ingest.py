@@ -22,6 +22,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -32,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rechat_history.app import create_app, run_migrations
 from rechat_history.config import Settings
-from rechat_history.consumers import HistoryConsumer, consumer_sessions, start_consumers
+from rechat_history.consumers import HistoryConsumer, create_consumer_engine, start_consumers
 from rechat_history.models import Conversation, Message
 from rechat_history.testing import ChatScript, KeyRing, new_id
 from rechat_shared.bus import Delivery, EventBus, create_bus
@@ -46,7 +47,26 @@ from rechat_shared.testing.infra import (
     delete_redis_prefix,
 )
 
-CONSUMERS = 1  # the service's default (HISTORY_CONSUMERS)
+
+@dataclass(frozen=True)
+class Tuning:
+    """How the consumer runs; the service's defaults unless given on the command line."""
+
+    consumers: int = Settings.model_fields["consumers"].default
+    writers: int = Settings.model_fields["writers"].default
+    batch_size: int = Settings.model_fields["batch_size"].default
+    batch_wait: float = Settings.model_fields["batch_wait_seconds"].default
+
+    async def start(self, bus: EventBus, consumer: HistoryConsumer) -> None:
+        await start_consumers(
+            bus,
+            consumer,
+            count=self.consumers,
+            batch_size=self.batch_size,
+            batch_wait=self.batch_wait,
+        )
+
+
 WORDS = ["tide", "moon", "ocean", "gravity", "orbit", "planet", "photosynthesis", "enzyme"]
 
 
@@ -88,8 +108,8 @@ def summary_ms(values: list[float]) -> dict[str, float]:
 class TimedConsumer(HistoryConsumer):
     """The real consumer, noting when each batch is committed and how late completions were."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        super().__init__(sessions)
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], tuning: Tuning) -> None:
+        super().__init__(sessions, writers=tuning.writers)
         self.completions = 0
         self.last_commit = 0.0
         self.lags: list[float] = []
@@ -118,7 +138,11 @@ async def until(check: Callable[[], bool], limit: float) -> None:
 
 
 async def ingest_rate(
-    bus: EventBus, consumer_bus: EventBus, sessions: async_sessionmaker[AsyncSession], n: int
+    bus: EventBus,
+    consumer_bus: EventBus,
+    sessions: async_sessionmaker[AsyncSession],
+    n: int,
+    tuning: Tuning,
 ) -> dict[str, Any]:
     script = ChatScript(step=timedelta(microseconds=50))
     conversations = [new_id() for _ in range(max(1, n // 6))]
@@ -132,10 +156,10 @@ async def ingest_rate(
     started = time.perf_counter()
     await publish_all(bus, events)
     published = time.perf_counter() - started
-    consumer = TimedConsumer(sessions)
+    consumer = TimedConsumer(sessions, tuning)
     cpu, database = time.process_time(), database_cpu_seconds()
     started = time.perf_counter()
-    await start_consumers(consumer_bus, consumer, count=CONSUMERS, batch_size=200, batch_wait=0.02)
+    await tuning.start(consumer_bus, consumer)
     await until(lambda: consumer.completions >= n, limit=120)
     elapsed = consumer.last_commit - started
     cpu = time.process_time() - cpu
@@ -194,10 +218,11 @@ async def steady_lag(
     sessions: async_sessionmaker[AsyncSession],
     rate: int,
     seconds: float,
+    tuning: Tuning,
 ) -> dict[str, Any]:
     """The load comes from another process, like the workers' completions would."""
-    consumer = TimedConsumer(sessions)
-    await start_consumers(consumer_bus, consumer, count=CONSUMERS, batch_size=200, batch_wait=0.02)
+    consumer = TimedConsumer(sessions, tuning)
+    await tuning.start(consumer_bus, consumer)
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     publisher = context.Process(target=_publisher_process, args=(prefix, rate, seconds, results))
@@ -358,12 +383,18 @@ async def main(args: argparse.Namespace) -> None:
             await bus.connect()
             return bus
 
-        ingest = consumer_sessions(engine)
-        results["ingest"] = await ingest_rate(publisher, await fresh_bus(), ingest, args.backlog)
+        tuning = Tuning(writers=args.writers, batch_size=args.batch_size)
+        consumer_engine = create_consumer_engine(settings.database_url, writers=tuning.writers)
+        ingest = create_sessionmaker(consumer_engine)
+        results["tuning"] = asdict(tuning)
+        results["ingest"] = await ingest_rate(
+            publisher, await fresh_bus(), ingest, args.backlog, tuning
+        )
         results["steady"] = await steady_lag(
-            prefix, await fresh_bus(), ingest, args.rate, args.seconds
+            prefix, await fresh_bus(), ingest, args.rate, args.seconds, tuning
         )
         await publisher.close()
+        await consumer_engine.dispose()
         results["list"] = await list_latency(settings, sessions, args.messages)
         results["targets"] = {"completions_per_s": 3000, "steady_lag_p99_ms": 1000}
         print(json.dumps(results, indent=2))
@@ -382,6 +413,10 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=int, default=300, help="steady completions per second")
     parser.add_argument("--seconds", type=float, default=20, help="steady phase duration")
     parser.add_argument("--messages", type=int, default=100_000, help="messages of the heavy user")
+    parser.add_argument("--writers", type=int, default=Tuning.writers, help="HISTORY_WRITERS")
+    parser.add_argument(
+        "--batch-size", type=int, default=Tuning.batch_size, help="HISTORY_BATCH_SIZE"
+    )
     arguments = parser.parse_args()
     try:
         import uvloop  # the loop uvicorn runs the service on

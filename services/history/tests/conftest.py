@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rechat_history.app import create_app, run_migrations
 from rechat_history.config import Settings
-from rechat_history.consumers import HistoryConsumer
+from rechat_history.consumers import HistoryConsumer, create_consumer_engine
 from rechat_history.ingest.service import IncomingEvent
 from rechat_history.testing import ChatScript, KeyRing
 from rechat_shared.db import create_engine, create_sessionmaker
@@ -47,9 +47,18 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @pytest.fixture
-def ingest(sessions: async_sessionmaker[AsyncSession]) -> Ingest:
+async def consumer_sessions(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the consumer's own connections (READ COMMITTED), as in the service."""
+    url = engine.url.render_as_string(hide_password=False)
+    consumer_engine = create_consumer_engine(url, writers=3)
+    yield create_sessionmaker(consumer_engine)
+    await consumer_engine.dispose()
+
+
+@pytest.fixture
+def ingest(consumer_sessions: async_sessionmaker[AsyncSession]) -> Ingest:
     """`await ingest(events, dead_lettered=False)`: one batch through the consumer's store."""
-    consumer = HistoryConsumer(sessions, transient_retry_seconds=0)
+    consumer = HistoryConsumer(consumer_sessions, transient_retry_seconds=0)
 
     async def store(events: list[AnyBusEvent], *, dead_lettered: bool = False) -> None:
         await consumer.store([IncomingEvent(event, dead_lettered) for event in events])

@@ -13,11 +13,12 @@ from typing import Any
 import aio_pika
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rechat_history.app import create_app
 from rechat_history.config import Settings
+from rechat_history.consumers import create_consumer_engine
 from rechat_history.models import Conversation, Message, UsageRecord
 from rechat_history.testing import ChatScript, KeyRing, new_id
 from rechat_shared.bus import PARKED_QUEUE, REQUESTS_QUEUE, Delivery, EventBus, create_bus
@@ -199,3 +200,14 @@ async def test_stopped_under_a_stream_then_started_loses_and_duplicates_nothing(
     assert await _count(sessions, Message, Message.user_id.in_(users)) == 2 * turns
     assert await _count(sessions, Conversation, Conversation.user_id.in_(users)) == turns
     assert await _count(sessions, UsageRecord, UsageRecord.user_id.in_(users)) == turns
+
+
+async def test_the_consumer_connections_read_committed(engine: AsyncEngine) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    consumer_engine = create_consumer_engine(url, writers=1)
+    try:
+        async with consumer_engine.connect() as connection:
+            level = await connection.scalar(text("SELECT @@tx_isolation"))
+    finally:
+        await consumer_engine.dispose()
+    assert level == "READ-COMMITTED"

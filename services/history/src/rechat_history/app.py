@@ -10,7 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from rechat_history.config import VERSION_TABLE, Settings
-from rechat_history.consumers import HistoryConsumer, consumer_sessions, start_consumers
+from rechat_history.consumers import HistoryConsumer, create_consumer_engine, start_consumers
 from rechat_history.conversations.endpoints import router as conversations_router
 from rechat_history.internal.endpoints import router as internal_router
 from rechat_history.messages.endpoints import router as messages_router
@@ -60,17 +60,24 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
                 "redis": redis.ping,
             }
             if settings.consume_events:
+                sqlite = is_sqlite(settings.resolved_database_url)
+                writers = 1 if sqlite else settings.writers
+                consumer_engine = create_consumer_engine(
+                    settings.resolved_database_url, writers=writers, echo=settings.database_echo
+                )
+                stack.push_async_callback(consumer_engine.dispose)
                 bus = create_bus(settings.rabbitmq_url, settings.rabbitmq_prefix)
                 await bus.connect()
-                stack.push_async_callback(bus.close)
+                stack.push_async_callback(bus.close)  # stops consuming before the engine goes
                 consumer = HistoryConsumer(
-                    consumer_sessions(engine),
+                    create_sessionmaker(consumer_engine),
                     transient_retry_seconds=settings.transient_retry_seconds,
+                    writers=writers,
                 )
                 app.state.consumers = await start_consumers(
                     bus,
                     consumer,
-                    count=1 if is_sqlite(settings.resolved_database_url) else settings.consumers,
+                    count=1 if sqlite else settings.consumers,
                     batch_size=settings.batch_size,
                     batch_wait=settings.batch_wait_seconds,
                 )

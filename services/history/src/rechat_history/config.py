@@ -33,11 +33,13 @@ class Settings(ServiceSettings, JWTVerifySettings):
     migrate_on_start: bool = Field(default=True, validation_alias="HISTORY_MIGRATE_ON_START")
     consume_events: bool = Field(default=True, validation_alias="HISTORY_CONSUME_EVENTS")
     """Off runs the API alone (a second replica for reads, or tests of the API only)."""
-    batch_size: int = Field(default=200, ge=1, le=1000, validation_alias="HISTORY_BATCH_SIZE")
+    batch_size: int = Field(default=500, ge=1, le=1000, validation_alias="HISTORY_BATCH_SIZE")
     """Events written per transaction (the consumer's prefetch)."""
     consumers: int = Field(default=1, ge=1, le=16, validation_alias="HISTORY_CONSUMERS")
     """Batches in flight at once (SQLite always uses one). More than one overlaps parsing with
     database waits, but batches that share new rows then collide and retry (see README)."""
+    writers: int = Field(default=2, ge=1, le=8, validation_alias="HISTORY_WRITERS")
+    """Concurrent transactions per batch, each for a share of its conversations (SQLite: one)."""
     batch_wait_seconds: float = Field(
         default=0.02, ge=0, le=1, validation_alias="HISTORY_BATCH_WAIT_SECONDS"
     )

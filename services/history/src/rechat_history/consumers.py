@@ -14,14 +14,16 @@ import gc
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from rechat_history.ingest.service import IncomingEvent, apply_batch
+from rechat_history.ingest.service import IncomingEvent, apply_batch, partition
 from rechat_shared.bus import Consumer, Delivery, EventBus
 from rechat_shared.bus.topology import HISTORY_QUEUE
-from rechat_shared.db import create_sessionmaker, unit_of_work
+from rechat_shared.db import create_engine, is_sqlite, unit_of_work
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +46,24 @@ def _is_transient(error: DBAPIError) -> bool:
 
 
 class HistoryConsumer:
-    """Writes batches of deliveries; `handle` is the bus's batch handler."""
+    """Writes batches of deliveries; `handle` is the bus's batch handler.
+
+    A batch is split into `writers` parts by conversation, written by concurrent transactions:
+    while one waits for the database, the next is merged and rendered, so the process's CPU and
+    the database work overlap. The batch is acknowledged when every part has committed; if one
+    fails, the bus hands the whole batch back (the parts that committed are applied again, which
+    changes nothing)."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], *, transient_retry_seconds: float = 30.0
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        transient_retry_seconds: float = 30.0,
+        writers: int = 1,
     ) -> None:
         self.sessions = sessions
         self.transient_retry_seconds = transient_retry_seconds
+        self.writers = writers
 
     async def handle(self, deliveries: list[Delivery]) -> None:
         events = [
@@ -60,6 +73,15 @@ class HistoryConsumer:
         await self.store(events)
 
     async def store(self, events: Sequence[IncomingEvent]) -> None:
+        """Apply and commit a batch, its parts in concurrent transactions; the first failure is
+        raised once every part has finished."""
+        parts = partition(events, self.writers)
+        outcomes = await asyncio.gather(*map(self._store_part, parts), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def _store_part(self, events: Sequence[IncomingEvent]) -> None:
         """Apply and commit, retrying transient failures and insert races for a while."""
         deadline = time.monotonic() + self.transient_retry_seconds
         backoff, races = 0.05, 0
@@ -99,10 +121,19 @@ async def start_consumers(
     ]
 
 
-def consumer_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for the consumer. On MySQL, READ COMMITTED: no gap locks, so concurrent
-    batches creating rows do not deadlock (a duplicate insert is retried as a race), and a
-    batch waiting on a row lock then reads what the other batch committed."""
-    if engine.dialect.name in ("mysql", "mariadb"):
-        engine = engine.execution_options(isolation_level="READ COMMITTED")
-    return create_sessionmaker(engine)
+def create_consumer_engine(url: str, *, writers: int, echo: bool = False) -> AsyncEngine:
+    """The consumer's own connections, one per writer. On MySQL they run READ COMMITTED: no gap
+    locks, so concurrent transactions creating rows do not deadlock (a duplicate insert is
+    retried as a race), and one waiting on a row lock then reads what the other committed. The
+    level is set once when a connection opens; set per transaction (engine execution options),
+    it cost four extra round trips per batch."""
+    engine = create_engine(url, echo=echo, pool_size=writers)
+    if not is_sqlite(url):
+        event.listen(engine.sync_engine, "connect", _read_committed)
+    return engine
+
+
+def _read_committed(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    cursor.close()

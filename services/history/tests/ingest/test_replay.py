@@ -1,19 +1,21 @@
 """Replaying a recorded event sequence three times, shuffled, in random batches, gives exactly
-the rows that one in-order pass gives (real MariaDB)."""
+the rows that one in-order pass gives (real MariaDB), whether a batch is written by one
+transaction or split among concurrent ones."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rechat_history.consumers import HistoryConsumer
-from rechat_history.ingest.service import IncomingEvent
+from rechat_history.ingest.service import IncomingEvent, partition
 from rechat_history.models import Base
 from rechat_history.testing import ChatScript, new_id
-from rechat_shared.events import UserChanged
+from rechat_shared.events import ChatFeedback, UserChanged
 from rechat_shared.testing.plugin import truncate_tables
 
 TABLES = ["messages", "conversations", "message_feedback", "usage_records", "erased_users"]
@@ -68,11 +70,16 @@ async def _snapshot(sessions: async_sessionmaker[AsyncSession]) -> dict[str, lis
     return snapshot
 
 
+@pytest.mark.parametrize("writers", [1, 3])
 async def test_shuffled_triple_replay_equals_one_ordered_pass(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], script: ChatScript
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    consumer_sessions: async_sessionmaker[AsyncSession],
+    script: ChatScript,
+    writers: int,
 ) -> None:
     events = recorded_sequence(script)
-    consumer = HistoryConsumer(sessions, transient_retry_seconds=0)
+    consumer = HistoryConsumer(consumer_sessions, transient_retry_seconds=0, writers=writers)
     rng = random.Random(20261124)
 
     await _store(consumer, events, rng)
@@ -86,3 +93,31 @@ async def test_shuffled_triple_replay_equals_one_ordered_pass(
     rng.shuffle(replay)
     await _store(consumer, replay, rng)
     assert await _snapshot(sessions) == ordered
+
+
+def test_a_split_batch_keeps_each_conversation_and_each_rating_together(
+    script: ChatScript,
+) -> None:
+    events = [item for item in recorded_sequence(script) if item.event.type != "user.changed"]
+    parts = partition(events, 3)
+    assert len(parts) > 1
+    assert sorted(map(id, events)) == sorted(id(item) for part in parts for item in part)
+    for part in parts:
+        owned = {key for item in part for key in _keys(item)}
+        others = {
+            key for other in parts if other is not part for item in other for key in _keys(item)
+        }
+        assert not owned & others
+
+
+def test_a_batch_with_an_erasure_stays_whole(script: ChatScript) -> None:
+    events = recorded_sequence(script)
+    assert partition(events, 3) == [events]
+
+
+def _keys(item: IncomingEvent) -> set[str]:
+    """What a part locks for this event: its conversation, or the rated message."""
+    event = item.event
+    if isinstance(event, ChatFeedback):
+        return {f"rating:{event.message_id}"}
+    return {f"conversation:{getattr(event, 'conversation_id', '')}"}

@@ -348,12 +348,37 @@ def _keys(events: Sequence[IncomingEvent]) -> BatchKeys:
     return keys
 
 
+def partition(events: Sequence[IncomingEvent], parts: int) -> list[list[IncomingEvent]]:
+    """Split a batch into up to `parts` independent ones: the events of one conversation (and the
+    ratings of one message) land in the same part, so the parts touch disjoint rows and may be
+    written by concurrent transactions. A batch with an erasure stays whole: an erasure reaches
+    every conversation of its user."""
+    if parts < 2 or any(_erases(incoming.event) for incoming in events):
+        return [list(events)]
+    split: list[list[IncomingEvent]] = [[] for _ in range(parts)]
+    for incoming in events:
+        event = incoming.event
+        key = event.message_id if isinstance(event, ChatFeedback) else _conversation_of(event)
+        split[hash(key) % parts].append(incoming)
+    return [part for part in split if part]
+
+
+def _erases(event: AnyBusEvent) -> bool:
+    return isinstance(event, UserChanged) and event.change == "deleted"
+
+
+def _conversation_of(event: AnyBusEvent) -> str:
+    if isinstance(event, ChatRequested | ChatCompleted | ChatFailed | ConversationTitled):
+        return event.conversation_id
+    return ""  # other events change no rows
+
+
 async def apply_batch(session: AsyncSession, events: Sequence[IncomingEvent]) -> None:
     """Apply a batch in one transaction (the caller commits). Erasures go first: an erased user
     stays erased whatever the order, so the result is the same as in any other order."""
     for incoming in events:
         event = incoming.event
-        if isinstance(event, UserChanged) and event.change == "deleted":
+        if _erases(event):
             await repository.erase_user(session, event.user_id, _utc(event.occurred_at))
     rows = await repository.load_rows(session, _keys(events))
     ingest = Ingest(session, rows)
