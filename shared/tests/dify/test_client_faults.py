@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -103,6 +104,20 @@ async def test_stall_trips_the_ping_only_watchdog(dify_emulator: RunningEmulator
         with pytest.raises(DifyStallError):
             await _collect(stream)
     assert 1.4 < time.monotonic() - started < 5.0
+
+
+async def test_a_finished_stream_leaves_its_connection_to_the_next(
+    dify: DifyClient, dify_emulator: RunningEmulator
+) -> None:
+    app = dify_emulator.app("chat")
+    pool = dify._http._transport_for_url(httpx.URL(app.base_url))._pool  # type: ignore[attr-defined]
+    for _ in range(3):
+        stream = dify.stream_chat(app, ChatRequest(query="[[tokens:5]] hi", user=_user()))
+        assert isinstance((await _collect(stream))[-1], MessageEndEvent)
+        async with asyncio.timeout(2.0):  # the rest of the body is drained in the background
+            while not all(connection.is_idle() for connection in pool.connections):
+                await asyncio.sleep(0.005)
+    assert len(pool.connections) == 1
 
 
 async def test_close_at_ends_a_silent_stream_quietly(

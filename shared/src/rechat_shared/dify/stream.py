@@ -4,7 +4,8 @@ Terminal rules (DIFY_API.md §2.6): ``message_end`` ends chat, agent and complet
 ``workflow_finished`` ends workflow streams; ``error`` ends any stream. A chatflow sends both
 ``workflow_finished`` and ``message_end`` in either order: the first one completes the answer, the
 second is awaited for ``terminal_grace`` seconds at most. EOF before any terminal event is a
-failure (``DifyStreamIncompleteError``). The response is closed right after the terminal event(s).
+failure (``DifyStreamIncompleteError``). Reading stops right after the terminal event(s); what
+is left of the body is drained in the background so the connection can be reused.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from rechat_shared.dify.events import (
 from rechat_shared.dify.sse import aiter_frames
 
 OpenResponse = Callable[[], Awaitable[httpx.Response]]
+Frames = AsyncIterator[tuple[str | None, bytes]]
 
 
 class DifyStream:
@@ -70,6 +72,7 @@ class DifyStream:
         self._iterator: AsyncIterator[DifyEvent] | None = None
         self._alarm: ReadAlarm | None = None
         self._close_at = math.inf
+        self._finished = False
         self.task_id: str | None = None
         self.conversation_id: str | None = None
         self.message_id: str | None = None
@@ -116,17 +119,21 @@ class DifyStream:
                 if expired.limit == "close":
                     return
                 raise DifyDeadlineError("no answer before the generation deadline") from None
+            frames = aiter_frames(response.aiter_bytes())
             try:
-                async for event in self._read(response, alarm):
+                async for event in self._read(frames, alarm):
                     yield event
             finally:
-                await response.aclose()
+                if self._finished:
+                    self._response = None  # the drain owns it now
+                    _drain_soon(frames, response)
+                else:
+                    await response.aclose()
         finally:
             alarm.cancel()
 
-    async def _read(self, response: httpx.Response, alarm: ReadAlarm) -> AsyncIterator[DifyEvent]:
+    async def _read(self, frames: Frames, alarm: ReadAlarm) -> AsyncIterator[DifyEvent]:
         loop = asyncio.get_running_loop()
-        frames = aiter_frames(response.aiter_bytes())
         state = _TerminalState()
         alarm.start_stall_watch()
         while True:
@@ -171,6 +178,7 @@ class DifyStream:
                 alarm.end_at(loop.time() + self._timeouts.terminal_grace, "grace")
             yield event
             if finished:
+                self._finished = True
                 return
             alarm.progress_at = loop.time()
         if not state.done_once:
@@ -212,6 +220,31 @@ class _TerminalState:
             self.workflow_finished = True
             return not (self.chat_family and not self.message_end)
         return False
+
+
+_DRAIN_SECONDS = 1.0
+_draining: set[asyncio.Task[None]] = set()
+"""Drains under way (the event loop keeps only weak references to tasks)."""
+
+
+def _drain_soon(frames: Frames, response: httpx.Response) -> None:
+    task = asyncio.get_running_loop().create_task(_drain(frames, response))
+    _draining.add(task)
+    task.add_done_callback(_draining.discard)
+
+
+async def _drain(frames: Frames, response: httpx.Response) -> None:
+    """Read the rest of a finished stream (usually only the end of the chunked body), so its
+    connection goes back to the pool: closing it unread would cost the next generation a new
+    connection, and with TLS a handshake. A rest that takes longer is cut off."""
+    try:
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            async for _ in frames:
+                pass
+    except (TimeoutError, httpx.HTTPError):
+        pass
+    finally:
+        await response.aclose()
 
 
 async def _check_stream_response(response: httpx.Response) -> None:
