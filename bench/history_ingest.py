@@ -8,7 +8,8 @@
   conversation's messages and search (FULLTEXT word, Chinese via LIKE), in-process.
 
 Needs MariaDB, RabbitMQ and Redis (the test infrastructure); uses a throwaway database and
-queue prefix. ``uv run python bench/history_ingest.py [--backlog 12000] [--seconds 20]``.
+queue prefix. ``uv run python bench/history_ingest.py [--backlog 12000] [--seconds 20]``; the
+consumer runs with the service's defaults unless ``--writers`` / ``--batch-size`` say otherwise.
 """
 
 from __future__ import annotations
