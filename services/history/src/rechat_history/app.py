@@ -62,10 +62,12 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
             if settings.consume_events:
                 sqlite = is_sqlite(settings.resolved_database_url)
                 writers = 1 if sqlite else settings.writers
-                consumer_engine = create_consumer_engine(
-                    settings.resolved_database_url, writers=writers, echo=settings.database_echo
-                )
-                stack.push_async_callback(consumer_engine.dispose)
+                consumer_engine = engine  # SQLite: one writer, no isolation level to set
+                if not sqlite:
+                    consumer_engine = create_consumer_engine(
+                        settings.resolved_database_url, writers=writers, echo=settings.database_echo
+                    )
+                    stack.push_async_callback(consumer_engine.dispose)
                 bus = create_bus(settings.rabbitmq_url, settings.rabbitmq_prefix)
                 await bus.connect()
                 stack.push_async_callback(bus.close)  # stops consuming before the engine goes

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from rechat_history.ingest.service import IncomingEvent, apply_batch, partition
 from rechat_shared.bus import Consumer, Delivery, EventBus
 from rechat_shared.bus.topology import HISTORY_QUEUE
-from rechat_shared.db import create_engine, is_sqlite, unit_of_work
+from rechat_shared.db import create_engine, unit_of_work
 
 logger = logging.getLogger(__name__)
 
@@ -122,14 +122,13 @@ async def start_consumers(
 
 
 def create_consumer_engine(url: str, *, writers: int, echo: bool = False) -> AsyncEngine:
-    """The consumer's own connections, one per writer. On MySQL they run READ COMMITTED: no gap
+    """The consumer's own MySQL/MariaDB connections, one per writer, in READ COMMITTED: no gap
     locks, so concurrent transactions creating rows do not deadlock (a duplicate insert is
     retried as a race), and one waiting on a row lock then reads what the other committed. The
     level is set once when a connection opens; set per transaction (engine execution options),
     it cost four extra round trips per batch."""
     engine = create_engine(url, echo=echo, pool_size=writers)
-    if not is_sqlite(url):
-        event.listen(engine.sync_engine, "connect", _read_committed)
+    event.listen(engine.sync_engine, "connect", _read_committed)
     return engine
 
 
