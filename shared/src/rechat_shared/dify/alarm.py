@@ -34,8 +34,8 @@ class ReadAlarm:
     """Limits of one stream: a deadline, a stall period since the last progress, and ends set
     later (``end_at``: a terminal grace, a close requested by the caller).
 
-    Once ``start_stall_watch`` was called, the reader sets ``progress_at`` (loop time) after
-    each event that counts as progress; before, only the fixed limits apply.
+    Once ``start_stall_watch`` was called, the reader calls ``progressed`` after each event that
+    counts as progress; before, only the fixed limits apply.
     """
 
     __slots__ = (
@@ -75,6 +75,14 @@ class ReadAlarm:
         self.progress_at = self._loop.time()
         if self.progress_at + self._stall < self._timer_at:
             self._arm(self.progress_at + self._stall)
+
+    def progressed(self) -> None:
+        """The stream made progress now (the stall period starts again)."""
+        self.progress_at = self._loop.time()
+
+    def end_after(self, seconds: float, limit: Limit) -> None:
+        """``end_at`` measured from now."""
+        self.end_at(self._loop.time() + seconds, limit)
 
     def check(self) -> None:
         """Raise ``Expired`` when a limit has passed (call before each read)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 
 class SSEDecoder:
@@ -60,13 +60,3 @@ def iter_frames(chunks: Iterable[bytes]) -> Iterator[tuple[str | None, bytes]]:
     for chunk in chunks:
         yield from decoder.feed(chunk)
     yield from decoder.flush()
-
-
-async def aiter_frames(chunks: AsyncIterable[bytes]) -> AsyncIterator[tuple[str | None, bytes]]:
-    """Decode an async byte stream (an httpx response body)."""
-    decoder = SSEDecoder()
-    async for chunk in chunks:
-        for frame in decoder.feed(chunk):
-            yield frame
-    for frame in decoder.flush():
-        yield frame

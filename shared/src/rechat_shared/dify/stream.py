@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -40,10 +40,10 @@ from rechat_shared.dify.events import (
     WorkflowStartedEvent,
     parse_event,
 )
-from rechat_shared.dify.sse import aiter_frames
+from rechat_shared.dify.sse import SSEDecoder
 
 OpenResponse = Callable[[], Awaitable[httpx.Response]]
-Frames = AsyncIterator[tuple[str | None, bytes]]
+Chunks = AsyncIterator[bytes]
 
 
 class DifyStream:
@@ -119,27 +119,29 @@ class DifyStream:
                 if expired.limit == "close":
                     return
                 raise DifyDeadlineError("no answer before the generation deadline") from None
-            frames = aiter_frames(response.aiter_bytes())
+            chunks = _body(response)
             try:
-                async for event in self._read(frames, alarm):
+                async for event in self._read(chunks, alarm):
                     yield event
             finally:
                 if self._finished:
                     self._response = None  # the drain owns it now
-                    _drain_soon(frames, response)
+                    _drain_soon(chunks, response)
                 else:
                     await response.aclose()
         finally:
             alarm.cancel()
 
-    async def _read(self, frames: Frames, alarm: ReadAlarm) -> AsyncIterator[DifyEvent]:
-        loop = asyncio.get_running_loop()
+    async def _read(self, chunks: Chunks, alarm: ReadAlarm) -> AsyncIterator[DifyEvent]:
+        """Read chunk by chunk (the limits are checked per read, not per event: a fast server
+        puts many events in one chunk) and yield their events."""
+        decoder = SSEDecoder()
         state = _TerminalState()
         alarm.start_stall_watch()
-        while True:
+        while not state.over:
             try:
                 alarm.check()
-                name, data = await alarm.wait(anext(frames))
+                chunk = await alarm.wait(anext(chunks))
             except StopAsyncIteration:
                 break
             except Expired as expired:
@@ -158,6 +160,16 @@ class DifyStream:
                 raise DifyStreamIncompleteError(
                     f"connection lost before a terminal event: {type(exc).__name__}"
                 ) from None
+            for event in self._decode(decoder.feed(chunk), state, alarm):
+                yield event
+        if not state.done_once:
+            raise DifyStreamIncompleteError("stream ended without a terminal event")
+
+    def _decode(
+        self, frames: Iterator[tuple[str | None, bytes]], state: _TerminalState, alarm: ReadAlarm
+    ) -> Iterator[DifyEvent]:
+        """The events of one chunk; ``state.over`` once nothing more should be read."""
+        for name, data in frames:
             event = parse_event(data, name)
             if isinstance(event, PingEvent):
                 if self._include_pings:
@@ -166,6 +178,7 @@ class DifyStream:
             self._remember(event)
             if isinstance(event, ErrorEvent):
                 self.terminal, self.completed = event, False
+                state.over = True
                 if self._raise_on_error:
                     raise DifyStreamError(event.code, event.status, event.message)
                 yield event
@@ -175,14 +188,12 @@ class DifyStream:
                 self.terminal = event
                 self.completed = True
                 # a chatflow's second terminal event gets a grace period at most
-                alarm.end_at(loop.time() + self._timeouts.terminal_grace, "grace")
+                alarm.end_after(self._timeouts.terminal_grace, "grace")
             yield event
             if finished:
-                self._finished = True
+                state.over = self._finished = True
                 return
-            alarm.progress_at = loop.time()
-        if not state.done_once:
-            raise DifyStreamIncompleteError("stream ended without a terminal event")
+            alarm.progressed()
 
     def _remember(self, event: DifyEvent) -> None:
         self.answer.feed(event)
@@ -201,6 +212,7 @@ class _TerminalState:
         self.workflow_finished = False
         self.message_end = False
         self.chat_family = False
+        self.over = False
 
     @property
     def done_once(self) -> bool:
@@ -227,19 +239,28 @@ _draining: set[asyncio.Task[None]] = set()
 """Drains under way (the event loop keeps only weak references to tasks)."""
 
 
-def _drain_soon(frames: Frames, response: httpx.Response) -> None:
-    task = asyncio.get_running_loop().create_task(_drain(frames, response))
+def _body(response: httpx.Response) -> Chunks:
+    """The body as it arrives: raw unless compressed or already read (one layer and a decoder
+    less per chunk)."""
+    identity = response.headers.get("content-encoding", "identity") == "identity"
+    if identity and not response.is_stream_consumed:
+        return response.aiter_raw()
+    return response.aiter_bytes()
+
+
+def _drain_soon(chunks: Chunks, response: httpx.Response) -> None:
+    task = asyncio.get_running_loop().create_task(_drain(chunks, response))
     _draining.add(task)
     task.add_done_callback(_draining.discard)
 
 
-async def _drain(frames: Frames, response: httpx.Response) -> None:
+async def _drain(chunks: Chunks, response: httpx.Response) -> None:
     """Read the rest of a finished stream (usually only the end of the chunked body), so its
     connection goes back to the pool: closing it unread would cost the next generation a new
     connection, and with TLS a handshake. A rest that takes longer is cut off."""
     try:
         async with asyncio.timeout(_DRAIN_SECONDS):
-            async for _ in frames:
+            async for _ in chunks:
                 pass
     except (TimeoutError, httpx.HTTPError):
         pass
