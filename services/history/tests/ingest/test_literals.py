@@ -71,14 +71,14 @@ async def _conversation(connection: AsyncConnection) -> str:
     conversation = ConversationRow(
         id=new_id(), user_id="u1", app_id="a1", pinned=True, created_at=AT, updated_at=AT
     )
-    await RowWriter.of(_table(Conversation), upsert=False).write(connection, [conversation])
+    await RowWriter.of(_table(Conversation), existing="fail").write(connection, [conversation])
     return conversation.id
 
 
 async def test_text_and_json_come_back_unchanged(connection: AsyncConnection) -> None:
     conversation_id = await _conversation(connection)
     rows = [_message(conversation_id, text) for text in TRICKY]
-    await RowWriter.of(_table(Message), upsert=False).write(connection, rows)
+    await RowWriter.of(_table(Message), existing="fail").write(connection, rows)
     messages = _table(Message)
     found = await connection.execute(
         select(messages).where(messages.c.conversation_id == conversation_id)
@@ -95,9 +95,9 @@ async def test_text_and_json_come_back_unchanged(connection: AsyncConnection) ->
 async def test_upsert_overwrites_every_column_but_the_key(connection: AsyncConnection) -> None:
     conversation_id = await _conversation(connection)
     row = _message(conversation_id, "first")
-    await RowWriter.of(_table(Message), upsert=False).write(connection, [row])
+    await RowWriter.of(_table(Message), existing="fail").write(connection, [row])
     row.content, row.status, row.inputs = "second 'quoted'", "failed", None
-    await RowWriter.of(_table(Message), upsert=True).write(connection, [row])
+    await RowWriter.of(_table(Message), existing="update").write(connection, [row])
     messages = _table(Message)
     stored = (await connection.execute(select(messages).where(messages.c.id == row.id))).one()
     assert (stored.content, stored.status, stored.inputs) == ("second 'quoted'", "failed", None)
@@ -116,7 +116,7 @@ async def test_numbers_and_dates(connection: AsyncConnection) -> None:
         currency="USD",
         occurred_at=AT,
     )
-    await RowWriter.of(_table(UsageRecord), upsert=False).write(connection, [usage])
+    await RowWriter.of(_table(UsageRecord), existing="fail").write(connection, [usage])
     records = _table(UsageRecord)
     stored = (
         await connection.execute(select(records).where(records.c.message_id == usage.message_id))
@@ -135,7 +135,7 @@ async def test_large_batches_go_out_in_several_statements(
     monkeypatch.setattr(literals, "MAX_STATEMENT_CHARS", 500)
     conversation_id = await _conversation(connection)
     rows = [_message(conversation_id, f"message {index} " * 20) for index in range(7)]
-    writer = RowWriter.of(_table(Message), upsert=False)
+    writer = RowWriter.of(_table(Message), existing="fail")
     assert len(list(writer.statements(rows, repr))) == 7
     await writer.write(connection, rows)
     messages = _table(Message)
@@ -143,3 +143,31 @@ async def test_large_batches_go_out_in_several_statements(
         select(messages.c.content).where(messages.c.conversation_id == conversation_id)
     )
     assert sorted(found.scalars()) == sorted(row.content for row in rows)
+
+
+async def test_keep_leaves_a_stored_row_as_it_is(connection: AsyncConnection) -> None:
+    usage = UsageRow(
+        message_id=new_id(),
+        user_id="u1",
+        app_id="a1",
+        day=date(2026, 1, 2),
+        prompt_tokens=1,
+        completion_tokens=2,
+        total_tokens=3,
+        total_price=Decimal("0.5"),
+        currency="USD",
+        occurred_at=AT,
+    )
+    writer = RowWriter.of(_table(UsageRecord), existing="keep")
+    await writer.write(connection, [usage])
+    later = UsageRow(**{**_fields(usage), "total_tokens": 99})
+    await writer.write(connection, [later])
+    records = _table(UsageRecord)
+    stored = await connection.scalar(
+        select(records.c.total_tokens).where(records.c.message_id == usage.message_id)
+    )
+    assert stored == 3
+
+
+def _fields(row: UsageRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in row.__slots__}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 import sqlalchemy as sa
@@ -117,19 +117,22 @@ class RowWriter:
     renderers: tuple[Render, ...]
 
     @classmethod
-    def of(cls, table: Table, *, upsert: bool) -> RowWriter:
+    def of(cls, table: Table, *, existing: Literal["fail", "update", "keep"]) -> RowWriter:
+        """What a row whose key is already stored does: fail (IntegrityError), update every
+        other column, or keep the stored row."""
         names = [column.key for column in table.columns]
         quoted = [_IDENTIFIERS.quote_identifier(name) for name in names]
         prefix = (
             f"INSERT INTO {_IDENTIFIERS.quote_identifier(table.name)} ({', '.join(quoted)}) VALUES "
         )
-        suffix = ""
-        if upsert:
-            keys = {column.key for column in table.primary_key.columns}
-            updates = [
-                f"{q} = VALUES({q})" for n, q in zip(names, quoted, strict=True) if n not in keys
-            ]
-            suffix = " ON DUPLICATE KEY UPDATE " + ", ".join(updates)
+        keys = {column.key for column in table.primary_key.columns}
+        pairs = list(zip(names, quoted, strict=True))
+        updates: list[str] = []
+        if existing == "update":
+            updates = [f"{q} = VALUES({q})" for name, q in pairs if name not in keys]
+        elif existing == "keep":  # a no-op update: unlike INSERT IGNORE, other errors still fail
+            updates = [f"{q} = {q}" for name, q in pairs if name in keys]
+        suffix = " ON DUPLICATE KEY UPDATE " + ", ".join(updates) if updates else ""
         renderers = tuple(_renderer(column.type) for column in table.columns)
         return cls(prefix, suffix, attrgetter(*names), renderers)
 

@@ -47,7 +47,6 @@ class BatchRows:
     conversations: dict[str, ConversationRow] = field(default_factory=dict)
     messages: dict[str, MessageRow] = field(default_factory=dict)
     feedback: dict[str, FeedbackRow] = field(default_factory=dict)
-    usage: dict[str, UsageRow] = field(default_factory=dict)
     erased: set[str] = field(default_factory=set)
 
 
@@ -59,6 +58,7 @@ class Changes:
     messages: dict[str, MessageRow] = field(default_factory=dict)
     feedback: dict[str, FeedbackRow] = field(default_factory=dict)
     usage: dict[str, UsageRow] = field(default_factory=dict)
+    """New usage records; one that is already stored stays as it is (the first one wins)."""
 
 
 @dataclass
@@ -83,7 +83,6 @@ def _by_key(model: type[Base], key: str, *, lock: bool) -> Select[Any]:
 _CONVERSATIONS = _by_key(Conversation, "id", lock=True)
 _MESSAGES = _by_key(Message, "id", lock=True)
 _FEEDBACK = _by_key(MessageFeedback, "message_id", lock=True)
-_USAGE = _by_key(UsageRecord, "message_id", lock=False)
 _ERASED = select(ErasedUser.user_id).where(ErasedUser.user_id.in_(bindparam("ids", expanding=True)))
 
 
@@ -102,8 +101,6 @@ class BatchKeys:
     messages: set[str] = field(default_factory=set)
     feedback: set[str] = field(default_factory=set)
     """Rated messages (ratings are kept apart from the messages)."""
-    usage: set[str] = field(default_factory=set)
-    """Completed answers (one usage record each)."""
     users: set[str] = field(default_factory=set)
 
 
@@ -120,9 +117,6 @@ async def load_rows(session: AsyncSession, keys: BatchKeys) -> BatchRows:
     if keys.feedback:
         for values in await _rows(connection, _FEEDBACK, keys.feedback):
             rows.feedback[values["message_id"]] = FeedbackRow(**values)
-    if keys.usage:
-        for values in await _rows(connection, _USAGE, keys.usage):
-            rows.usage[values["message_id"]] = UsageRow(**values)
     if keys.users:
         erased = await connection.execute(_ERASED, {"ids": list(keys.users)})
         rows.erased = set(erased.scalars())
@@ -148,6 +142,17 @@ async def _insert(session: AsyncSession, model: type[Base], rows: Sequence[Row])
             await connection.execute(_INSERTS[model], [_values(row) for row in rows])
 
 
+async def _insert_new(session: AsyncSession, model: type[Base], rows: Sequence[Row]) -> None:
+    """Rows whose first version stays: a key that is already stored keeps its row (so these
+    need not be loaded first)."""
+    if rows:
+        connection = await session.connection()
+        if _is_mysql(connection):
+            await _MYSQL_KEEPS[model].write(connection, rows)
+        else:
+            await connection.execute(_SQLITE_KEEPS[model], [_values(row) for row in rows])
+
+
 async def _upsert(session: AsyncSession, model: type[Base], rows: Sequence[Row]) -> None:
     """Rows this batch loaded under lock and changed, written back in one statement."""
     if rows:
@@ -170,9 +175,15 @@ def _sqlite_upsert(table: Table) -> Executable:
 _WRITTEN: tuple[type[Base], ...] = (Conversation, Message, MessageFeedback, UsageRecord)
 _INSERTS = {model: insert(_table(model)) for model in _WRITTEN}
 _SQLITE_UPSERTS = {model: _sqlite_upsert(_table(model)) for model in _WRITTEN}
+_SQLITE_KEEPS: dict[type[Base], Executable] = {
+    UsageRecord: sqlite_insert(_table(UsageRecord)).on_conflict_do_nothing()
+}
 # MySQL/MariaDB: rendered as literals, see `literals.py`
-_MYSQL_INSERTS = {model: RowWriter.of(_table(model), upsert=False) for model in _WRITTEN}
-_MYSQL_UPSERTS = {model: RowWriter.of(_table(model), upsert=True) for model in _WRITTEN}
+_MYSQL_INSERTS = {model: RowWriter.of(_table(model), existing="fail") for model in _WRITTEN}
+_MYSQL_UPSERTS = {model: RowWriter.of(_table(model), existing="update") for model in _WRITTEN}
+_MYSQL_KEEPS: dict[type[Base], RowWriter] = {
+    UsageRecord: RowWriter.of(_table(UsageRecord), existing="keep")
+}
 
 
 async def write(session: AsyncSession, *, new: Changes, changed: Changes) -> None:
@@ -183,7 +194,7 @@ async def write(session: AsyncSession, *, new: Changes, changed: Changes) -> Non
     await _upsert(session, Message, list(changed.messages.values()))
     await _insert(session, MessageFeedback, list(new.feedback.values()))
     await _upsert(session, MessageFeedback, list(changed.feedback.values()))
-    await _insert(session, UsageRecord, list(new.usage.values()))
+    await _insert_new(session, UsageRecord, list(new.usage.values()))
 
 
 async def write_conversations(

@@ -237,8 +237,8 @@ class Ingest:
             answer.timings = event.timings.model_dump(mode="json")
 
     def _record_usage(self, event: ChatCompleted, answer: MessageRow) -> None:
-        if event.usage is None or event.message_id in self.rows.usage:
-            return
+        if event.usage is None or event.message_id in self.new.usage:
+            return  # the first record wins, here and in the table
         usage = event.usage
         try:
             price = Decimal(usage.total_price or "0")
@@ -256,7 +256,6 @@ class Ingest:
             currency=usage.currency[:8],
             occurred_at=_utc(event.occurred_at),
         )
-        self.rows.usage[event.message_id] = record
         self.new.usage[event.message_id] = record
 
     def apply_feedback(self, event: ChatFeedback) -> None:
@@ -336,10 +335,7 @@ def _keys(events: Sequence[IncomingEvent]) -> BatchKeys:
         keys.users.add(event.user_id)
         if isinstance(event, ChatRequested):
             keys.messages.update((event.user_message_id, event.message_id))
-        elif isinstance(event, ChatCompleted):
-            keys.messages.add(event.message_id)
-            keys.usage.add(event.message_id)
-        elif isinstance(event, ChatFailed):
+        elif isinstance(event, ChatCompleted | ChatFailed):
             keys.messages.add(event.message_id)
         elif isinstance(event, ChatFeedback):
             keys.feedback.add(event.message_id)
