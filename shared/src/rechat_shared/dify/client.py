@@ -46,6 +46,12 @@ from rechat_shared.dify.transport import asyncio_transport
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
+KEEPALIVE_CONNECTIONS = 8
+"""Idle connections kept for the next call: reuse saves a generation a connect (and, against a
+real Dify, a TLS handshake). Few, because httpcore's pool re-scans its connections on every
+request it assigns or releases: in bursts of 200 short streams the worker spent 1.5 ms of CPU
+per request with 8 kept, 2.0-3.0 ms with 32 and 1.9 ms before streams kept their connections."""
+
 
 class DifyClient:
     """Calls any Dify app; the app (base URL and key) is given per call."""
@@ -61,7 +67,7 @@ class DifyClient:
         t = self.timeouts
         limits = httpx.Limits(
             max_connections=max_connections,
-            max_keepalive_connections=min(max_connections, 200),
+            max_keepalive_connections=min(max_connections, KEEPALIVE_CONNECTIONS),
         )
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
