@@ -26,6 +26,7 @@ from rechat_history.ingest.repository import BatchKeys, BatchRows, Changes
 from rechat_history.ingest.rows import ConversationRow, FeedbackRow, MessageRow, UsageRow
 from rechat_history.models import TITLE_LENGTH
 from rechat_shared.events import (
+    GENERATION_FAILED,
     AnyBusEvent,
     ChatCompleted,
     ChatFailed,
@@ -38,10 +39,6 @@ from rechat_shared.events import (
 logger = logging.getLogger(__name__)
 
 STATUS_RANK = {"pending": 0, "failed": 1, "stopped": 2, "done": 3}
-DEAD_LETTER_ERROR = {
-    "code": "generation_failed",
-    "message": "The answer could not be generated. Please try again.",
-}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -180,7 +177,7 @@ class Ingest:
         at = _utc(event.occurred_at)
         if answer is not None and _outranks(answer, "failed", at, f"dead:{event.event_id}"):
             answer.status = "failed"
-            answer.error = dict(DEAD_LETTER_ERROR)
+            answer.error = dict(GENERATION_FAILED)
             answer.final_at, answer.final_event_id = at, f"dead:{event.event_id}"
 
     def _answer(self, event: ChatCompleted | ChatFailed) -> MessageRow | None:
