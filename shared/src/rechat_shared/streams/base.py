@@ -108,7 +108,8 @@ class StreamHub(Protocol):
 
     def watch_cancel(self, message_id: str) -> AbstractAsyncContextManager[CancelSignal]:
         """For the worker: a signal set when a stop is requested for this message, including
-        one requested before the watch began. `async with hub.watch_cancel(id) as stop:`."""
+        one requested before the watch began (set soon after entry in that case: the watch
+        may arm in the background). `async with hub.watch_cancel(id) as stop:`."""
         ...
 
     async def close(self) -> None:

@@ -10,11 +10,15 @@ so a log id can never go backwards (XADD would refuse it).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.exceptions import RedisError
 
 from rechat_shared.events import StreamEvent, StreamEventName
 from rechat_shared.streams.autopipeline import AutoPipeline, BatchScript
@@ -23,11 +27,14 @@ from rechat_shared.streams.base import (
     DEFAULT_LOG_MAXLEN,
     DEFAULT_LOG_TTL_SECONDS,
     StreamStatus,
+    StreamUnavailable,
 )
 from rechat_shared.streams.cancel import CancelWatch
 from rechat_shared.streams.pubsub import SUBSCRIBE_TIMEOUT, Listener, PubSubMux
 from rechat_shared.streams.subscription import RESYNC, LogSubscription
 from rechat_shared.streams.wire import decode_live, dump_data, event_from_entry
+
+logger = logging.getLogger(__name__)
 
 # KEYS: seq, log, channel of each event. ARGV: log ttl, log maxlen, then name, data of each.
 _APPEND = """
@@ -155,15 +162,27 @@ class RedisStreamHub:
 
     @asynccontextmanager
     async def watch_cancel(self, message_id: str) -> AsyncIterator[CancelWatch]:
+        """The watch is armed in the background (subscribe, then look for a stop asked
+        before), so those two round trips do not delay the worker's call to Dify."""
         watch = CancelWatch()
         listener = Listener(lambda _: watch.set(), lambda: None)
         key = self.cancel_key(message_id)
-        await self._mux.subscribe(key, listener)
+
+        async def arm() -> None:
+            try:
+                await self._mux.subscribe(key, listener)
+                if await self.cancelled(message_id):  # asked before we started listening
+                    watch.set()
+            except (StreamUnavailable, RedisError, OSError) as exc:
+                logger.warning("a stop of %s cannot reach this worker: %r", message_id, exc)
+
+        arming = asyncio.create_task(arm(), name="stream-hub:watch-cancel")
         try:
-            if await self.cancelled(message_id):  # asked before we started listening
-                watch.set()
             yield watch
         finally:
+            arming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await arming
             self._mux.unsubscribe(key, listener)
 
     async def close(self) -> None:
