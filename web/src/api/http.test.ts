@@ -33,6 +33,60 @@ function fakeServer(opts: { refreshOk: boolean }) {
   return { fetchImpl, calls, rotate: (t: string) => (valid = t) }
 }
 
+/** Two tabs of one browser: a shared cookie jar holding a refresh token that rotates on each
+ * use, where a reused token revokes the session (as auth does). */
+function rotatingRefreshServer() {
+  let cookie = 'r1'
+  let revoked = false
+  const fetchImpl = async (input: RequestInfo | URL) => {
+    if (String(input) !== '/api/auth/refresh') return jsonResponse(404, {})
+    const sent = cookie // the browser attaches the cookie as the request leaves
+    await new Promise((resolve) => setTimeout(resolve, 5)) // the round trip
+    if (revoked || sent !== cookie) {
+      revoked = true
+      return jsonResponse(401, { error: 'token_reused', detail: 'session revoked' })
+    }
+    cookie = `r${Number(cookie.slice(1)) + 1}`
+    return jsonResponse(200, session(`access-${cookie}`))
+  }
+  return fetchImpl as typeof fetch
+}
+
+/** A Web Locks stand-in: one holder per name at a time, the others wait their turn. */
+function sharedLocks() {
+  const tails = new Map<string, Promise<unknown>>()
+  return {
+    request<T>(name: string, callback: () => Promise<T>): Promise<T> {
+      const run = (tails.get(name) ?? Promise.resolve()).then(callback, callback)
+      tails.set(name, run.catch(() => undefined))
+      return run
+    },
+  }
+}
+
+describe('refresh across tabs', () => {
+  it('two tabs refreshing at once both keep the session when they take turns', async () => {
+    const fetchImpl = rotatingRefreshServer()
+    const locks = sharedLocks()
+    const [first, second] = [createHttp({ fetch: fetchImpl, locks }), createHttp({ fetch: fetchImpl, locks })]
+    const sessions = await Promise.all([first.refresh(), second.refresh()])
+    expect(sessions.map((s) => s?.access_token)).toEqual(['access-r2', 'access-r3'])
+    expect((await first.refresh())?.access_token).toBe('access-r4')
+  })
+
+  it('without the lock the second refresh reuses the token and revokes the session', async () => {
+    const fetchImpl = rotatingRefreshServer()
+    const noLocks = { request: <T>(_name: string, callback: () => Promise<T>) => callback() }
+    const [first, second] = [
+      createHttp({ fetch: fetchImpl, locks: noLocks }),
+      createHttp({ fetch: fetchImpl, locks: noLocks }),
+    ]
+    const sessions = await Promise.all([first.refresh(), second.refresh()])
+    expect(sessions.filter((s) => s === null)).toHaveLength(1)
+    expect(await first.refresh()).toBeNull() // the whole session was revoked
+  })
+})
+
 describe('token refresh', () => {
   it('refreshes once on 401 and retries the request', async () => {
     const server = fakeServer({ refreshOk: true })

@@ -12,8 +12,19 @@ export class ApiError extends Error {
   }
 }
 
+/** The part of the Web Locks API the client uses (`navigator.locks`). */
+export interface Locks {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>
+}
+
+/** Held while a refresh is in flight, by every tab of this origin: the refresh token rotates on
+ * each use and a reused one revokes the session, so two tabs must not refresh at once. */
+const REFRESH_LOCK = 'rechat:refresh'
+
 export interface HttpOptions {
   fetch?: typeof fetch
+  /** Serialises refreshes across tabs; the browser's `navigator.locks` when it has one. */
+  locks?: Locks
   /** Called with the new session after a successful refresh. */
   onSession?: (session: Session) => void
   /** Called once when the refresh itself fails: the user must sign in again. */
@@ -50,6 +61,7 @@ const NO_REFRESH = ['/api/auth/login', '/api/auth/register', '/api/auth/refresh'
 
 export function createHttp(options: HttpOptions = {}): Http {
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+  const locks: Locks | undefined = options.locks ?? globalThis.navigator?.locks
   let token: string | null = null
   let refreshing: Promise<Session | null> | null = null
 
@@ -60,7 +72,8 @@ export function createHttp(options: HttpOptions = {}): Http {
   }
 
   async function doRefresh(): Promise<Session | null> {
-    const response = await doFetch('/api/auth/refresh', { method: 'POST', credentials: 'same-origin' })
+    const post = () => doFetch('/api/auth/refresh', { method: 'POST', credentials: 'same-origin' })
+    const response = await (locks ? locks.request(REFRESH_LOCK, post) : post())
     if (!response.ok) {
       token = null
       return null
