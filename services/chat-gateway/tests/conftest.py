@@ -69,16 +69,27 @@ def mint_headers(key: Ed25519PrivateKey, user_id: str, role: str = "user") -> di
 
 
 @pytest.fixture
+def bus_url() -> str:
+    """The gateway's bus: in-process unless a test module overrides this fixture."""
+    return f"memory://gateway-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
 async def gateway(
-    mariadb_url: str, redis_url: str, redis_prefix: str, signing_key: Ed25519PrivateKey
+    mariadb_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    rabbit_prefix: str,
+    bus_url: str,
+    signing_key: Ed25519PrivateKey,
 ) -> AsyncIterator[Gateway]:
-    transport_url = f"memory://gateway-{uuid.uuid4().hex[:8]}"
     settings = GatewaySettings(
         RECHAT_SECRET_KEY=SECRET,
         DATABASE_URL=mariadb_url,
         REDIS_URL=redis_url,
         REDIS_PREFIX=redis_prefix,
-        RABBITMQ_URL=transport_url,
+        RABBITMQ_URL=bus_url,
+        RABBITMQ_PREFIX=rabbit_prefix,
         GATEWAY_RATE_LIMIT_COUNT=3,
         GATEWAY_MAX_INPUTS_BYTES=200,
         GATEWAY_MAX_FILES=2,

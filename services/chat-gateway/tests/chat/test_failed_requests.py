@@ -5,13 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
+
+import pytest
 
 from rechat_shared.bus import REQUESTS_QUEUE, Delivery, create_bus
 from rechat_shared.events import GENERATION_FAILED
 from rechat_shared.testing.emulator import RunningEmulator
+from rechat_shared.testing.infra import RABBITMQ_URL
 
 from ..conftest import Gateway
 from .test_validation import _app_id
+
+
+@pytest.fixture(params=["rabbitmq", "memory"])
+def bus_url(request: pytest.FixtureRequest) -> str:
+    """RabbitMQ itself counts the deliveries and dead-letters; the in-process bus mirrors it."""
+    if request.param == "rabbitmq":
+        return RABBITMQ_URL
+    return f"memory://gateway-{uuid.uuid4().hex[:8]}"
 
 
 def sse_events(body: str) -> list[tuple[str, dict[str, object]]]:
