@@ -71,8 +71,12 @@ class StreamWriter:
             await self._settle()
 
     def discard(self) -> None:
-        """Drop the waiting text and its timer (the generation was abandoned)."""
+        """Drop the waiting text, its timer and a timer's write under way (the generation was
+        abandoned)."""
         self._take()
+        if self._sending is not None:
+            self._sending.cancel()
+            self._sending = None
 
     def _take(self) -> str:
         if self._timer is not None:
