@@ -25,7 +25,7 @@ typecheck: setup
 		-p rechat_history -p rechat_dify_emulator -p rechat_cli
 
 web-check:
-	cd web && npm ci --no-audit --no-fund && npm run typecheck && npm run lint \
+	cd web && npm ci --no-audit --no-fund && npm run format:check && npm run typecheck && npm run lint \
 		&& npm run test:unit && npm run build
 
 pytest: setup

@@ -1,6 +1,8 @@
-// ESLint flat config: Vue 3 recommended + typescript-eslint.
+// ESLint flat config: Vue 3 recommended + typescript-eslint; Prettier owns layout
+// (`npm run format`), so ESLint's own formatting rules are switched off by skip-formatting.
 import pluginVue from 'eslint-plugin-vue'
 import { defineConfigWithVueTs, vueTsConfigs } from '@vue/eslint-config-typescript'
+import skipFormatting from '@vue/eslint-config-prettier/skip-formatting'
 
 export default defineConfigWithVueTs(
   { ignores: ['dist/**', 'node_modules/**', 'artifacts/**'] },
@@ -8,14 +10,9 @@ export default defineConfigWithVueTs(
   vueTsConfigs.recommended,
   {
     rules: {
-      'vue/max-attributes-per-line': 'off',
-      'vue/singleline-html-element-content-newline': 'off',
-      'vue/multiline-html-element-content-newline': 'off',
-      'vue/html-self-closing': 'off',
-      'vue/html-indent': 'off',
-      'vue/html-closing-bracket-newline': 'off',
-      'vue/first-attribute-linebreak': 'off',
+      // Answers are rendered markdown, sanitised by DOMPurify in src/lib/markdown.ts.
       'vue/no-v-html': 'off',
     },
   },
+  skipFormatting,
 )

@@ -3,8 +3,26 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import {
-  admin, answerText, changePassword, APP_NAME, BASE_URL, DIFY_KEY, difyUrl, lastAnswer, launch, member, openRowMenu, openSession,
-  send, setTheme, shot, signIn, signUp, until, waitForAnswer, type Session,
+  admin,
+  answerText,
+  changePassword,
+  APP_NAME,
+  BASE_URL,
+  DIFY_KEY,
+  difyUrl,
+  lastAnswer,
+  launch,
+  member,
+  openRowMenu,
+  openSession,
+  send,
+  setTheme,
+  shot,
+  signIn,
+  signUp,
+  until,
+  waitForAnswer,
+  type Session,
 } from './support'
 
 let browser: Browser
@@ -30,7 +48,9 @@ afterEach(async ({ task }) => {
 describe('ReChat in a real browser', () => {
   it('first run offers "Create Admin Account" and makes the first account the admin', async () => {
     const { page } = adminSession
-    const config = (await (await fetch(`${BASE_URL}/api/auth/config`)).json()) as { has_users: boolean }
+    const config = (await (await fetch(`${BASE_URL}/api/auth/config`)).json()) as {
+      has_users: boolean
+    }
     if (config.has_users) {
       // A stack that already has accounts (a re-run): the admin from the first run signs in instead.
       await signIn(page, admin)
@@ -73,7 +93,10 @@ describe('ReChat in a real browser', () => {
       await until(() => open.isChecked(), 'sign-up open')
     }
     await page.getByTestId('default-role').selectOption('pending')
-    await until(async () => (await page.getByTestId('default-role').inputValue()) === 'pending', 'default role pending')
+    await until(
+      async () => (await page.getByTestId('default-role').inputValue()) === 'pending',
+      'default role pending',
+    )
   })
 
   it('a fresh browser has no session of anyone else', async () => {
@@ -81,7 +104,9 @@ describe('ReChat in a real browser', () => {
     // the admin's refresh cookie, and so the admin's account.
     const { page } = memberSession
     await page.goto('/auth')
-    const status = await page.evaluate(async () => (await fetch('/api/auth/refresh', { method: 'POST' })).status)
+    const status = await page.evaluate(
+      async () => (await fetch('/api/auth/refresh', { method: 'POST' })).status,
+    )
     expect(status).toBe(401)
   })
 
@@ -99,7 +124,10 @@ describe('ReChat in a real browser', () => {
     const row = adminPage.getByTestId(`user-row-${member.email}`)
     await row.waitFor()
     await row.getByTestId('role-select').selectOption('user')
-    await until(async () => (await row.getByTestId('role-badge').getAttribute('data-role')) === 'user', 'role user')
+    await until(
+      async () => (await row.getByTestId('role-badge').getAttribute('data-role')) === 'user',
+      'role user',
+    )
     await shot(adminPage, 'admin-users-light')
 
     await page.getByRole('button', { name: 'Check Again' }).click()
@@ -114,15 +142,23 @@ describe('ReChat in a real browser', () => {
     const { page } = memberSession
     await page.getByTestId('app-picker').click()
     await page.getByRole('menuitem').filter({ hasText: APP_NAME }).click()
-    await until(async () => (await page.getByTestId('app-picker').innerText()).includes(APP_NAME), 'app selected')
+    await until(
+      async () => (await page.getByTestId('app-picker').innerText()).includes(APP_NAME),
+      'app selected',
+    )
     await shot(page, 'welcome-light')
     await send(page, 'Hello streaming [[slow]]')
     // Watch the answer grow: several distinct, increasing lengths before it is done.
     const lengths = new Set<number>()
-    await until(async () => {
-      lengths.add((await answerText(page)).length)
-      return (await lastAnswer(page).getAttribute('data-status')) === 'done'
-    }, 'streamed answer', 30_000, 50)
+    await until(
+      async () => {
+        lengths.add((await answerText(page)).length)
+        return (await lastAnswer(page).getAttribute('data-status')) === 'done'
+      },
+      'streamed answer',
+      30_000,
+      50,
+    )
     const seen = [...lengths].filter((n) => n > 0)
     expect(seen.length).toBeGreaterThanOrEqual(3)
     expect(await answerText(page)).toContain('slow49')
@@ -203,7 +239,10 @@ describe('ReChat in a real browser', () => {
     }
     await openRowMenu(page, 'Chat to archive')
     await page.getByRole('menuitem', { name: 'Archive' }).click()
-    await page.getByTestId('chat-row').filter({ hasText: 'Chat to archive' }).waitFor({ state: 'detached' })
+    await page
+      .getByTestId('chat-row')
+      .filter({ hasText: 'Chat to archive' })
+      .waitFor({ state: 'detached' })
     await page.getByTestId('user-menu-button').first().click()
     await page.getByRole('menuitem', { name: 'Archived Chats' }).click()
     await page.getByTestId('archived-list').getByText('Chat to archive').waitFor()
@@ -212,7 +251,10 @@ describe('ReChat in a real browser', () => {
     await openRowMenu(page, 'Chat to delete')
     await page.getByRole('menuitem', { name: 'Delete' }).click()
     await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Delete' }).click()
-    await page.getByTestId('chat-row').filter({ hasText: 'Chat to delete' }).waitFor({ state: 'detached' })
+    await page
+      .getByTestId('chat-row')
+      .filter({ hasText: 'Chat to delete' })
+      .waitFor({ state: 'detached' })
   })
 
   it('signs out and in again and finds the history', async () => {
@@ -238,7 +280,10 @@ describe('ReChat in a real browser', () => {
     await send(page, typed)
     await page.waitForURL((url) => url.pathname.startsWith('/auth'))
     await signIn(page, member)
-    await until(async () => (await page.getByTestId('chat-input').first().inputValue()) === typed, 'draft restored')
+    await until(
+      async () => (await page.getByTestId('chat-input').first().inputValue()) === typed,
+      'draft restored',
+    )
     await page.getByTestId('chat-input').first().fill('')
   })
 
@@ -246,11 +291,19 @@ describe('ReChat in a real browser', () => {
     const { page } = memberSession
     await page.getByTestId('new-chat').click()
     await page.getByTestId('welcome').waitFor()
-    await page.getByTestId('file-input').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('Meeting notes: ship it.') })
+    await page
+      .getByTestId('file-input')
+      .setInputFiles({
+        name: 'notes.txt',
+        mimeType: 'text/plain',
+        buffer: Buffer.from('Meeting notes: ship it.'),
+      })
     await page.getByTestId('attachments').getByText('notes.txt').waitFor()
     await send(page, 'Summarise the attached notes')
     await waitForAnswer(page)
-    expect(await page.getByTestId('user-message').last().innerText()).toContain('Summarise the attached notes')
+    expect(await page.getByTestId('user-message').last().innerText()).toContain(
+      'Summarise the attached notes',
+    )
   })
 
   it('renders an answer with <img onerror> and <script> inert', async () => {
@@ -261,8 +314,12 @@ describe('ReChat in a real browser', () => {
     await waitForAnswer(page)
     const content = lastAnswer(page).getByTestId('answer-content')
     expect(await content.innerText()).toContain('<script>')
-    expect(await content.locator('script, img[onerror], [onerror], a[href^="javascript"]').count()).toBe(0)
-    expect(await page.evaluate(() => document.querySelectorAll('img[onerror], [onload]').length)).toBe(0)
+    expect(
+      await content.locator('script, img[onerror], [onerror], a[href^="javascript"]').count(),
+    ).toBe(0)
+    expect(
+      await page.evaluate(() => document.querySelectorAll('img[onerror], [onload]').length),
+    ).toBe(0)
     expect(problems.filter((p) => p.startsWith('dialog'))).toEqual([])
   })
 
@@ -275,7 +332,10 @@ describe('ReChat in a real browser', () => {
     expect(await content.locator('table').count()).toBe(1)
     expect(await content.locator('.katex').count()).toBeGreaterThanOrEqual(2)
     await content.locator('[data-copy-code]').first().click()
-    await until(async () => (await content.locator('[data-copy-code]').first().innerText()) === 'Copied', 'copied label')
+    await until(
+      async () => (await content.locator('[data-copy-code]').first().innerText()) === 'Copied',
+      'copied label',
+    )
   })
 
   it('rates answers (dislike asks for a reason) and edits a question into a new turn', async () => {
@@ -293,7 +353,11 @@ describe('ReChat in a real browser', () => {
     await question.getByRole('button', { name: 'Edit' }).click()
     await question.locator('textarea').fill('An edited question')
     await question.getByRole('button', { name: 'Send' }).click()
-    await until(async () => (await page.getByTestId('user-message').last().innerText()).includes('An edited question'), 'edited turn')
+    await until(
+      async () =>
+        (await page.getByTestId('user-message').last().innerText()).includes('An edited question'),
+      'edited turn',
+    )
     await waitForAnswer(page)
     expect(await answerText(page)).toContain('An edited question')
   })
@@ -314,12 +378,17 @@ describe('ReChat in a real browser', () => {
     await page.getByRole('menuitem', { name: 'Settings' }).click()
     await page.getByTestId('language-select').selectOption('zh-CN')
     await page.getByTestId('theme-select').selectOption('dark')
-    await until(() => page.evaluate(() => document.documentElement.classList.contains('dark')), 'dark class')
+    await until(
+      () => page.evaluate(() => document.documentElement.classList.contains('dark')),
+      'dark class',
+    )
     await page.keyboard.press('Escape')
     await page.getByText('新对话').first().waitFor()
     await shot(page, 'chat-dark-zh-CN')
     await page.reload() // theme and language survive a reload, applied before first paint
-    expect(await page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(true)
+    expect(await page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(
+      true,
+    )
     await page.getByText('新对话').first().waitFor()
     await page.getByTestId('new-chat').click()
     await page.getByTestId('welcome').waitFor()
@@ -338,7 +407,9 @@ describe('ReChat in a real browser', () => {
     const guest = await openSession(browser, { colorScheme: 'dark' })
     await guest.page.goto('/auth')
     await guest.page.getByRole('button', { name: 'Sign in', exact: true }).waitFor()
-    expect(await guest.page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(true)
+    expect(
+      await guest.page.evaluate(() => document.documentElement.classList.contains('dark')),
+    ).toBe(true)
     await shot(guest.page, 'auth-dark')
     await guest.context.close()
 
@@ -354,7 +425,10 @@ describe('ReChat in a real browser', () => {
   })
 
   it('has a mobile layout at 390×844 with an overlay sidebar', async () => {
-    const mobile = await openSession(browser, { viewport: { width: 390, height: 844 }, mobile: true })
+    const mobile = await openSession(browser, {
+      viewport: { width: 390, height: 844 },
+      mobile: true,
+    })
     const { page } = mobile
     await signIn(page, member)
     await page.getByTestId('welcome').waitFor()
@@ -383,7 +457,12 @@ describe('ReChat in a real browser', () => {
     const guest = await openSession(browser)
     await guest.page.goto('/auth')
     await guest.page.getByRole('button', { name: 'Sign in', exact: true }).waitFor()
-    await until(async () => ((await (await fetch(`${BASE_URL}/api/auth/config`)).json()) as { signup_open: boolean }).signup_open === false, 'config closed')
+    await until(
+      async () =>
+        ((await (await fetch(`${BASE_URL}/api/auth/config`)).json()) as { signup_open: boolean })
+          .signup_open === false,
+      'config closed',
+    )
     expect(await guest.page.getByRole('button', { name: 'Sign up', exact: true }).count()).toBe(0)
     await guest.context.close()
     await open.click()

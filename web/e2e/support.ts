@@ -13,7 +13,11 @@ export const admin = {
   email: process.env.RECHAT_E2E_ADMIN_EMAIL ?? 'admin@example.com',
   password: process.env.RECHAT_E2E_ADMIN_PASSWORD ?? 'admin-password-1',
 }
-export const member = { name: 'Bob Member', email: `bob-${RUN}@example.com`, password: 'member-password-1' }
+export const member = {
+  name: 'Bob Member',
+  email: `bob-${RUN}@example.com`,
+  password: 'member-password-1',
+}
 
 async function apiLogin(who: { email: string; password: string }): Promise<string> {
   const login = await fetch(`${BASE_URL}/api/auth/login`, {
@@ -32,15 +36,22 @@ async function apiLogin(who: { email: string; password: string }): Promise<strin
 export async function difyUrl(): Promise<string> {
   if (process.env.RECHAT_E2E_DIFY_URL) return process.env.RECHAT_E2E_DIFY_URL
   const token = await apiLogin(admin)
-  const apps = (await (await fetch(`${BASE_URL}/api/admin/apps`, { headers: { Authorization: `Bearer ${token}` } })).json()) as {
+  const apps = (await (
+    await fetch(`${BASE_URL}/api/admin/apps`, { headers: { Authorization: `Bearer ${token}` } })
+  ).json()) as {
     name: string
     base_url: string
   }[]
-  return apps.find((app) => app.name === 'Demo (Dify emulator)')?.base_url ?? 'http://127.0.0.1:8090/v1'
+  return (
+    apps.find((app) => app.name === 'Demo (Dify emulator)')?.base_url ?? 'http://127.0.0.1:8090/v1'
+  )
 }
 
 /** Changes a password through the API (signs in, then POST /api/auth/me/password): revokes the user's other sessions. */
-export async function changePassword(who: { email: string; password: string }, next: string): Promise<void> {
+export async function changePassword(
+  who: { email: string; password: string },
+  next: string,
+): Promise<void> {
   const access_token = await apiLogin(who)
   const change = await fetch(`${BASE_URL}/api/auth/me/password`, {
     method: 'POST',
@@ -52,7 +63,10 @@ export async function changePassword(who: { email: string; password: string }, n
 }
 export const APP_NAME = `Emulator ${RUN}`
 
-if (!BASE_URL) throw new Error('Set RECHAT_E2E_URL to the base URL of a running ReChat stack (e.g. http://127.0.0.1:8080).')
+if (!BASE_URL)
+  throw new Error(
+    'Set RECHAT_E2E_URL to the base URL of a running ReChat stack (e.g. http://127.0.0.1:8080).',
+  )
 
 export async function launch(): Promise<Browser> {
   rmSync(ARTIFACTS, { recursive: true, force: true }) // screenshots of this run only
@@ -60,8 +74,14 @@ export async function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.RECHAT_E2E_CHROMIUM ?? '/usr/bin/chromium',
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
     ],
   })
 }
@@ -75,7 +95,12 @@ export interface Session {
 
 export async function openSession(
   browser: Browser,
-  options: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number }; mobile?: boolean; locale?: string } = {},
+  options: {
+    colorScheme?: 'light' | 'dark'
+    viewport?: { width: number; height: number }
+    mobile?: boolean
+    locale?: string
+  } = {},
 ): Promise<Session> {
   const context = await browser.newContext({
     baseURL: BASE_URL,
@@ -98,7 +123,12 @@ export async function openSession(
 }
 
 /** Polls `probe` until it returns a truthy value or the deadline passes. */
-export async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 20_000, everyMs = 100): Promise<NonNullable<T>> {
+export async function until<T>(
+  probe: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs
   let last: T | undefined
   while (Date.now() < deadline) {
@@ -106,7 +136,9 @@ export async function until<T>(probe: () => T | Promise<T>, what: string, timeou
     if (last) return last as NonNullable<T>
     await new Promise((resolve) => setTimeout(resolve, everyMs))
   }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what} (last value: ${JSON.stringify(last)})`)
+  throw new Error(
+    `Timed out after ${timeoutMs} ms waiting for ${what} (last value: ${JSON.stringify(last)})`,
+  )
 }
 
 export async function shot(page: Page, name: string): Promise<void> {
@@ -122,7 +154,11 @@ export async function signIn(page: Page, who: { email: string; password: string 
   await page.waitForURL((url) => !url.pathname.startsWith('/auth'))
 }
 
-export async function signUp(page: Page, who: { name: string; email: string; password: string }, button: string): Promise<void> {
+export async function signUp(
+  page: Page,
+  who: { name: string; email: string; password: string },
+  button: string,
+): Promise<void> {
   await page.getByPlaceholder('Enter Your Full Name').fill(who.name)
   await page.getByPlaceholder('Enter Your Email').fill(who.email)
   await page.getByPlaceholder('Enter Your Password').fill(who.password)
@@ -154,8 +190,16 @@ export async function send(page: Page, text: string): Promise<void> {
   await input.press('Enter')
 }
 
-export async function waitForAnswer(page: Page, status = 'done', timeoutMs = 30_000): Promise<void> {
-  await until(async () => (await lastAnswer(page).getAttribute('data-status')) === status, `answer status ${status}`, timeoutMs)
+export async function waitForAnswer(
+  page: Page,
+  status = 'done',
+  timeoutMs = 30_000,
+): Promise<void> {
+  await until(
+    async () => (await lastAnswer(page).getAttribute('data-status')) === status,
+    `answer status ${status}`,
+    timeoutMs,
+  )
 }
 
 export async function openRowMenu(page: Page, title: string): Promise<void> {

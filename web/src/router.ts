@@ -5,14 +5,24 @@ import { useAuthStore } from '@/stores/auth'
 export const router = createRouter({
   history: createWebHistory(),
   routes: [
-    { path: '/auth', name: 'auth', component: () => import('@/views/AuthView.vue'), meta: { guest: true } },
+    {
+      path: '/auth',
+      name: 'auth',
+      component: () => import('@/views/AuthView.vue'),
+      meta: { guest: true },
+    },
     {
       path: '/',
       component: () => import('@/views/ShellView.vue'),
       children: [
         { path: '', name: 'new-chat', component: () => import('@/views/ChatView.vue') },
         { path: 'c/:id', name: 'chat', component: () => import('@/views/ChatView.vue') },
-        { path: 'admin/:tab(users|apps|settings|usage)?', name: 'admin', component: () => import('@/views/AdminView.vue'), meta: { admin: true } },
+        {
+          path: 'admin/:tab(users|apps|settings|usage)?',
+          name: 'admin',
+          component: () => import('@/views/AdminView.vue'),
+          meta: { admin: true },
+        },
       ],
     },
     { path: '/:pathMatch(.*)*', redirect: '/' },
@@ -22,8 +32,10 @@ export const router = createRouter({
 router.beforeEach(async (to) => {
   const auth = useAuthStore()
   await auth.init()
-  if (!auth.user && !to.meta.guest) return { name: 'auth', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } }
-  if (auth.user && to.meta.guest) return typeof to.query.redirect === 'string' ? to.query.redirect : '/'
+  if (!auth.user && !to.meta.guest)
+    return { name: 'auth', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } }
+  if (auth.user && to.meta.guest)
+    return typeof to.query.redirect === 'string' ? to.query.redirect : '/'
   if (to.meta.admin && !auth.isAdmin) return '/'
   return true
 })

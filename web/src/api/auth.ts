@@ -4,7 +4,8 @@ import type { AuthConfig, Session, User } from './types'
 
 export const authApi = {
   config: () => http.json<AuthConfig>('/api/auth/config'),
-  login: (email: string, password: string) => http.json<Session>('/api/auth/login', { method: 'POST', body: { email, password } }),
+  login: (email: string, password: string) =>
+    http.json<Session>('/api/auth/login', { method: 'POST', body: { email, password } }),
   register: (name: string, email: string, password: string) =>
     http.json<Session>('/api/auth/register', { method: 'POST', body: { name, email, password } }),
   refresh: () => http.refresh(),
@@ -12,5 +13,8 @@ export const authApi = {
   me: () => http.json<User>('/api/auth/me'),
   updateMe: (name: string) => http.json<User>('/api/auth/me', { method: 'PATCH', body: { name } }),
   changePassword: (current_password: string, new_password: string) =>
-    http.json<void>('/api/auth/me/password', { method: 'POST', body: { current_password, new_password } }),
+    http.json<void>('/api/auth/me/password', {
+      method: 'POST',
+      body: { current_password, new_password },
+    }),
 }

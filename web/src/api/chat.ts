@@ -22,13 +22,23 @@ export const chatApi = {
     }),
   resume: (messageId: string, lastEventId: string | null, signal?: AbortSignal) =>
     http.send(`/api/chat/messages/${encodeURIComponent(messageId)}/stream`, {
-      headers: lastEventId === null ? streamHeaders : { ...streamHeaders, 'Last-Event-ID': lastEventId },
+      headers:
+        lastEventId === null ? streamHeaders : { ...streamHeaders, 'Last-Event-ID': lastEventId },
       signal,
     }),
   regenerate: (messageId: string, signal?: AbortSignal) =>
-    http.send(`/api/chat/messages/${encodeURIComponent(messageId)}/regenerate`, { method: 'POST', headers: streamHeaders, signal }),
+    http.send(`/api/chat/messages/${encodeURIComponent(messageId)}/regenerate`, {
+      method: 'POST',
+      headers: streamHeaders,
+      signal,
+    }),
   stop: (messageId: string) =>
-    http.json<{ status: string }>(`/api/chat/messages/${encodeURIComponent(messageId)}/stop`, { method: 'POST' }),
+    http.json<{ status: string }>(`/api/chat/messages/${encodeURIComponent(messageId)}/stop`, {
+      method: 'POST',
+    }),
   feedback: (messageId: string, feedback: Feedback) =>
-    http.json<void>(`/api/chat/messages/${encodeURIComponent(messageId)}/feedback`, { method: 'POST', body: feedback }),
+    http.json<void>(`/api/chat/messages/${encodeURIComponent(messageId)}/feedback`, {
+      method: 'POST',
+      body: feedback,
+    }),
 }

@@ -11,7 +11,10 @@ export const http = createHttp({
   onAuthLost: () => onAuthLost(),
 })
 
-export function bindSessionCallbacks(callbacks: { onSession: SessionListener; onAuthLost: () => void }): void {
+export function bindSessionCallbacks(callbacks: {
+  onSession: SessionListener
+  onAuthLost: () => void
+}): void {
   onSession = callbacks.onSession
   onAuthLost = callbacks.onAuthLost
 }

@@ -21,18 +21,28 @@ function query(params: object): string {
 }
 
 export const conversationsApi = {
-  list: (params: ConversationQuery = {}) => http.json<CursorPage<Conversation>>(`/api/conversations${query(params)}`),
+  list: (params: ConversationQuery = {}) =>
+    http.json<CursorPage<Conversation>>(`/api/conversations${query(params)}`),
   get: (id: string) => http.json<Conversation>(`/api/conversations/${encodeURIComponent(id)}`),
   messages: (id: string, cursor?: string | null) =>
-    http.json<CursorPage<Message>>(`/api/conversations/${encodeURIComponent(id)}/messages${query({ cursor, limit: 100 })}`),
+    http.json<CursorPage<Message>>(
+      `/api/conversations/${encodeURIComponent(id)}/messages${query({ cursor, limit: 100 })}`,
+    ),
   update: (id: string, patch: Partial<Pick<Conversation, 'title' | 'pinned' | 'archived'>>) =>
-    http.json<Conversation>(`/api/conversations/${encodeURIComponent(id)}`, { method: 'PATCH', body: patch }),
-  remove: (id: string) => http.json<void>(`/api/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+    http.json<Conversation>(`/api/conversations/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      body: patch,
+    }),
+  remove: (id: string) =>
+    http.json<void>(`/api/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' }),
   archiveAll: () => http.json<void>('/api/conversations/archive-all', { method: 'POST' }),
-  removeAll: () => http.json<void>('/api/conversations', { method: 'DELETE', body: { confirm: true } }),
+  removeAll: () =>
+    http.json<void>('/api/conversations', { method: 'DELETE', body: { confirm: true } }),
   export: (id: string, format: 'json' | 'markdown') =>
     http.send(`/api/conversations/${encodeURIComponent(id)}/export?format=${format}`),
   exportAll: () => http.send('/api/conversations/export'),
-  myUsage: (from?: string, to?: string) => http.json<UsageRow[] | { items: UsageRow[] }>(`/api/me/usage${query({ from, to })}`),
-  adminUsage: (from?: string, to?: string) => http.json<UsageRow[] | { items: UsageRow[] }>(`/api/admin/usage${query({ from, to })}`),
+  myUsage: (from?: string, to?: string) =>
+    http.json<UsageRow[] | { items: UsageRow[] }>(`/api/me/usage${query({ from, to })}`),
+  adminUsage: (from?: string, to?: string) =>
+    http.json<UsageRow[] | { items: UsageRow[] }>(`/api/admin/usage${query({ from, to })}`),
 }

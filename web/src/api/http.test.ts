@@ -6,7 +6,15 @@ const session = (token: string): Session => ({
   access_token: token,
   token_type: 'bearer',
   expires_in: 900,
-  user: { id: 'u1', email: 'a@b.c', name: 'A', role: 'user', active: true, created_at: '', last_login_at: null },
+  user: {
+    id: 'u1',
+    email: 'a@b.c',
+    name: 'A',
+    role: 'user',
+    active: true,
+    created_at: '',
+    last_login_at: null,
+  },
 })
 
 function jsonResponse(status: number, body: unknown): Response {
@@ -25,9 +33,12 @@ function fakeServer(opts: { refreshOk: boolean }) {
     const auth = new Headers(init?.headers).get('Authorization')
     calls.push(`${url} ${auth ?? '-'}`)
     if (url === '/api/auth/refresh') {
-      return opts.refreshOk ? jsonResponse(200, session(valid)) : jsonResponse(401, { error: 'invalid_token', detail: 'no' })
+      return opts.refreshOk
+        ? jsonResponse(200, session(valid))
+        : jsonResponse(401, { error: 'invalid_token', detail: 'no' })
     }
-    if (auth !== `Bearer ${valid}`) return jsonResponse(401, { error: 'unauthorized', detail: 'expired' })
+    if (auth !== `Bearer ${valid}`)
+      return jsonResponse(401, { error: 'unauthorized', detail: 'expired' })
     return jsonResponse(200, { ok: true })
   })
   return { fetchImpl, calls, rotate: (t: string) => (valid = t) }
@@ -58,7 +69,10 @@ function sharedLocks() {
   return {
     request<T>(name: string, callback: () => Promise<T>): Promise<T> {
       const run = (tails.get(name) ?? Promise.resolve()).then(callback, callback)
-      tails.set(name, run.catch(() => undefined))
+      tails.set(
+        name,
+        run.catch(() => undefined),
+      )
       return run
     },
   }
@@ -68,7 +82,10 @@ describe('refresh across tabs', () => {
   it('two tabs refreshing at once both keep the session when they take turns', async () => {
     const fetchImpl = rotatingRefreshServer()
     const locks = sharedLocks()
-    const [first, second] = [createHttp({ fetch: fetchImpl, locks }), createHttp({ fetch: fetchImpl, locks })]
+    const [first, second] = [
+      createHttp({ fetch: fetchImpl, locks }),
+      createHttp({ fetch: fetchImpl, locks }),
+    ]
     const sessions = await Promise.all([first.refresh(), second.refresh()])
     expect(sessions.map((s) => s?.access_token)).toEqual(['access-r2', 'access-r3'])
     expect((await first.refresh())?.access_token).toBe('access-r4')
@@ -94,7 +111,11 @@ describe('token refresh', () => {
     const http = createHttp({ fetch: server.fetchImpl as typeof fetch, onSession })
     http.setToken('stale')
     await expect(http.json('/api/apps')).resolves.toEqual({ ok: true })
-    expect(server.calls).toEqual(['/api/apps Bearer stale', '/api/auth/refresh -', '/api/apps Bearer fresh'])
+    expect(server.calls).toEqual([
+      '/api/apps Bearer stale',
+      '/api/auth/refresh -',
+      '/api/apps Bearer fresh',
+    ])
     expect(onSession).toHaveBeenCalledOnce()
     expect(http.getToken()).toBe('fresh')
   })
@@ -123,15 +144,20 @@ describe('token refresh', () => {
   it('does not refresh for auth endpoints themselves', async () => {
     const server = fakeServer({ refreshOk: true })
     const http = createHttp({ fetch: server.fetchImpl as typeof fetch })
-    const error = await http.json('/api/auth/login', { method: 'POST', body: {} }).catch((e: unknown) => e)
+    const error = await http
+      .json('/api/auth/login', { method: 'POST', body: {} })
+      .catch((e: unknown) => e)
     expect((error as ApiError).code).toBe('unauthorized')
     expect(server.calls).toEqual(['/api/auth/login -'])
   })
 
   it('parses the error body into ApiError', async () => {
-    const fetchImpl = async () => jsonResponse(409, { error: 'last_admin', detail: 'Keep one admin' })
+    const fetchImpl = async () =>
+      jsonResponse(409, { error: 'last_admin', detail: 'Keep one admin' })
     const http = createHttp({ fetch: fetchImpl as typeof fetch })
-    const error = (await http.json('/api/admin/users/1', { method: 'DELETE' }).catch((e: unknown) => e)) as ApiError
+    const error = (await http
+      .json('/api/admin/users/1', { method: 'DELETE' })
+      .catch((e: unknown) => e)) as ApiError
     expect([error.status, error.code, error.message]).toEqual([409, 'last_admin', 'Keep one admin'])
   })
 })

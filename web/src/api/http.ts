@@ -52,12 +52,19 @@ export async function toApiError(response: Response): Promise<ApiError> {
   } catch {
     // not JSON: fall back to the status text
   }
-  const detail = typeof body.detail === 'string' ? body.detail : response.statusText || 'Request failed'
+  const detail =
+    typeof body.detail === 'string' ? body.detail : response.statusText || 'Request failed'
   return new ApiError(response.status, body.error ?? `http_${response.status}`, detail)
 }
 
 /** Endpoints whose 401 means "wrong credentials", not "expired token". */
-const NO_REFRESH = ['/api/auth/login', '/api/auth/register', '/api/auth/refresh', '/api/auth/logout', '/api/auth/config']
+const NO_REFRESH = [
+  '/api/auth/login',
+  '/api/auth/register',
+  '/api/auth/refresh',
+  '/api/auth/logout',
+  '/api/auth/config',
+]
 
 export function createHttp(options: HttpOptions = {}): Http {
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init))

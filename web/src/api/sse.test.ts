@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { consumeStream, SseParser, StreamLostError, type SseEvent } from './sse'
 
-function streamOf(chunks: string[], opts: { breakAfter?: boolean } = {}): ReadableStream<Uint8Array> {
+function streamOf(
+  chunks: string[],
+  opts: { breakAfter?: boolean } = {},
+): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder()
   let next = 0
   // Pull-based so queued chunks are read before the simulated network error.
@@ -18,7 +21,8 @@ function streamOf(chunks: string[], opts: { breakAfter?: boolean } = {}): Readab
 const sse = (body: ReadableStream<Uint8Array>) =>
   new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } })
 
-const frame = (id: number, event: string, data: unknown) => `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`
+const frame = (id: number, event: string, data: unknown) =>
+  `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`
 
 describe('SseParser', () => {
   it('parses id, event and data fields and ignores comments', () => {
@@ -29,7 +33,8 @@ describe('SseParser', () => {
   })
 
   it('reassembles frames split at every possible byte', () => {
-    const text = 'id: 7\r\nevent: delta\r\ndata: {"text":"a"}\r\n\r\n:c\n\nevent: done\ndata: line1\ndata: line2\n\n'
+    const text =
+      'id: 7\r\nevent: delta\r\ndata: {"text":"a"}\r\n\r\n:c\n\nevent: done\ndata: line1\ndata: line2\n\n'
     for (let cut = 1; cut < text.length; cut++) {
       const parser = new SseParser()
       const events = [...parser.push(text.slice(0, cut)), ...parser.push(text.slice(cut))]
@@ -42,7 +47,9 @@ describe('SseParser', () => {
 
   it('defaults the event name to message and skips frames without data', () => {
     const parser = new SseParser()
-    expect(parser.push('event: x\n\ndata:plain\n\n')).toEqual([{ id: null, event: 'message', data: 'plain' }])
+    expect(parser.push('event: x\n\ndata:plain\n\n')).toEqual([
+      { id: null, event: 'message', data: 'plain' },
+    ])
   })
 })
 
@@ -52,7 +59,15 @@ describe('consumeStream', () => {
   it('reads to the final event', async () => {
     const seen: string[] = []
     const result = await consumeStream({
-      open: async () => sse(streamOf([frame(1, 'start', {}), frame(2, 'delta', { text: 'a' }).slice(0, 9), frame(2, 'delta', { text: 'a' }).slice(9), frame(3, 'done', {})])),
+      open: async () =>
+        sse(
+          streamOf([
+            frame(1, 'start', {}),
+            frame(2, 'delta', { text: 'a' }).slice(0, 9),
+            frame(2, 'delta', { text: 'a' }).slice(9),
+            frame(3, 'done', {}),
+          ]),
+        ),
       resume: () => null,
       onEvent: (e) => seen.push(e.event),
       isFinal,
@@ -65,11 +80,24 @@ describe('consumeStream', () => {
     const resumedWith: (string | null)[] = []
     const texts: string[] = []
     await consumeStream({
-      open: async () => sse(streamOf([frame(1, 'start', {}), frame(2, 'delta', { text: 'Hel' })], { breakAfter: true })),
+      open: async () =>
+        sse(
+          streamOf([frame(1, 'start', {}), frame(2, 'delta', { text: 'Hel' })], {
+            breakAfter: true,
+          }),
+        ),
       resume: (lastId) => {
         resumedWith.push(lastId)
         // The server replays from the last id it was told; an overlapping event must be skipped.
-        return Promise.resolve(sse(streamOf([frame(2, 'delta', { text: 'Hel' }), frame(3, 'delta', { text: 'lo' }), frame(4, 'done', {})])))
+        return Promise.resolve(
+          sse(
+            streamOf([
+              frame(2, 'delta', { text: 'Hel' }),
+              frame(3, 'delta', { text: 'lo' }),
+              frame(4, 'done', {}),
+            ]),
+          ),
+        )
       },
       onEvent: (e) => {
         if (e.event === 'delta') texts.push((JSON.parse(e.data) as { text: string }).text)
@@ -101,7 +129,15 @@ describe('consumeStream', () => {
   it('delivers restart so the caller can clear the partial answer', async () => {
     const seen: string[] = []
     await consumeStream({
-      open: async () => sse(streamOf([frame(1, 'delta', { text: 'x' }), frame(2, 'restart', {}), frame(3, 'delta', { text: 'y' }), frame(4, 'done', {})])),
+      open: async () =>
+        sse(
+          streamOf([
+            frame(1, 'delta', { text: 'x' }),
+            frame(2, 'restart', {}),
+            frame(3, 'delta', { text: 'y' }),
+            frame(4, 'done', {}),
+          ]),
+        ),
       resume: () => null,
       onEvent: (e) => seen.push(e.event),
       isFinal,
@@ -123,7 +159,10 @@ describe('consumeStream', () => {
 
   it('throws the API error of a non-2xx answer', async () => {
     const failing = consumeStream({
-      open: async () => new Response(JSON.stringify({ error: 'rate_limited', detail: 'Slow down' }), { status: 429 }),
+      open: async () =>
+        new Response(JSON.stringify({ error: 'rate_limited', detail: 'Slow down' }), {
+          status: 429,
+        }),
       resume: () => null,
       onEvent: () => {},
       isFinal,

@@ -48,7 +48,11 @@ export class SseParser {
 
   private dispatch(): SseEvent | null {
     const event: SseEvent | null = this.hasData
-      ? { id: this.lastEventId, event: this.eventName || 'message', data: this.dataLines.join('\n') }
+      ? {
+          id: this.lastEventId,
+          event: this.eventName || 'message',
+          data: this.dataLines.join('\n'),
+        }
       : null
     this.dataLines = []
     this.eventName = ''
@@ -58,7 +62,10 @@ export class SseParser {
 }
 
 /** Yields the events of a response body as they arrive. */
-export async function* readEvents(body: ReadableStream<Uint8Array>, parser = new SseParser()): AsyncGenerator<SseEvent> {
+export async function* readEvents(
+  body: ReadableStream<Uint8Array>,
+  parser = new SseParser(),
+): AsyncGenerator<SseEvent> {
   const reader = body.getReader()
   const decoder = new TextDecoder()
   try {

@@ -22,7 +22,11 @@ export function useAttachments() {
   const remove = (id: string) => (files.value = files.value.filter((f) => f.id !== id))
   /** The `files` field of a chat request; empties the list. */
   function take() {
-    const taken = files.value.map((f) => ({ type: f.type, transfer_method: 'local_file' as const, upload_file_id: f.id }))
+    const taken = files.value.map((f) => ({
+      type: f.type,
+      transfer_method: 'local_file' as const,
+      upload_file_id: f.id,
+    }))
     files.value = []
     return taken
   }

@@ -5,11 +5,17 @@ export function useAutoScroll(scroller: Ref<HTMLElement | null>) {
   const atBottom = ref(true)
   let observer: MutationObserver | null = null
 
-  const distance = () => (scroller.value ? scroller.value.scrollHeight - scroller.value.scrollTop - scroller.value.clientHeight : 0)
+  const distance = () =>
+    scroller.value
+      ? scroller.value.scrollHeight - scroller.value.scrollTop - scroller.value.clientHeight
+      : 0
   const onScroll = () => (atBottom.value = distance() < 80)
 
   function scrollToBottom(smooth = false) {
-    scroller.value?.scrollTo({ top: scroller.value.scrollHeight, behavior: smooth ? 'smooth' : 'auto' })
+    scroller.value?.scrollTo({
+      top: scroller.value.scrollHeight,
+      behavior: smooth ? 'smooth' : 'auto',
+    })
   }
 
   onMounted(() => {
@@ -17,7 +23,8 @@ export function useAutoScroll(scroller: Ref<HTMLElement | null>) {
     observer = new MutationObserver(() => {
       if (atBottom.value) scrollToBottom()
     })
-    if (scroller.value) observer.observe(scroller.value, { childList: true, subtree: true, characterData: true })
+    if (scroller.value)
+      observer.observe(scroller.value, { childList: true, subtree: true, characterData: true })
   })
   onBeforeUnmount(() => {
     scroller.value?.removeEventListener('scroll', onScroll)

@@ -29,7 +29,9 @@ export function useShortcuts(): void {
   function copyLast() {
     const last = [...chat.messages].reverse().find((m) => m.role === 'assistant' && m.content)
     if (!last) return
-    void navigator.clipboard.writeText(last.content).then(() => toast.success(t('common.copiedToast')))
+    void navigator.clipboard
+      .writeText(last.content)
+      .then(() => toast.success(t('common.copiedToast')))
   }
 
   function onKey(event: KeyboardEvent) {

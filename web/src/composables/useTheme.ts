@@ -13,7 +13,9 @@ export function applyTheme(theme: Theme): void {
   const root = document.documentElement
   root.classList.toggle('dark', dark)
   root.classList.toggle('oled-dark', theme === 'oled-dark')
-  document.querySelector('meta[name=theme-color]')?.setAttribute('content', theme === 'oled-dark' ? '#000000' : dark ? '#171717' : '#ffffff')
+  document
+    .querySelector('meta[name=theme-color]')
+    ?.setAttribute('content', theme === 'oled-dark' ? '#000000' : dark ? '#171717' : '#ffffff')
 }
 
 export function setTheme(theme: Theme): void {

@@ -14,7 +14,9 @@ describe('detectLocale', () => {
 
 describe('messages', () => {
   const keys = (tree: object, prefix = ''): string[] =>
-    Object.entries(tree).flatMap(([key, value]) => (typeof value === 'object' ? keys(value as object, `${prefix}${key}.`) : [`${prefix}${key}`]))
+    Object.entries(tree).flatMap(([key, value]) =>
+      typeof value === 'object' ? keys(value as object, `${prefix}${key}.`) : [`${prefix}${key}`],
+    )
 
   it('简体中文 translates every English key', () => {
     expect(keys(zhCN).sort()).toEqual(keys(en).sort())

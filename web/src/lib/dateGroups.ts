@@ -34,7 +34,11 @@ export function rangeKey(range: TimeRange): string {
 }
 
 /** Items must already be sorted newest first; groups keep that order. */
-export function groupByTime<T>(items: T[], dateOf: (item: T) => string | Date, now: Date = new Date()): Group<T>[] {
+export function groupByTime<T>(
+  items: T[],
+  dateOf: (item: T) => string | Date,
+  now: Date = new Date(),
+): Group<T>[] {
   const groups: Group<T>[] = []
   for (const item of items) {
     const range = timeRange(new Date(dateOf(item)), now)

@@ -7,10 +7,14 @@ function executableBits(html: string): string[] {
   host.innerHTML = html
   const found: string[] = []
   for (const el of host.querySelectorAll('*')) {
-    if (['SCRIPT', 'IFRAME', 'OBJECT', 'EMBED', 'STYLE', 'FORM'].includes(el.tagName)) found.push(el.tagName)
+    if (['SCRIPT', 'IFRAME', 'OBJECT', 'EMBED', 'STYLE', 'FORM'].includes(el.tagName))
+      found.push(el.tagName)
     for (const attr of el.attributes) {
       if (attr.name.startsWith('on')) found.push(`${el.tagName}@${attr.name}`)
-      if (/^\s*(javascript|vbscript|data:text\/html)/i.test(attr.value) && ['href', 'src', 'xlink:href', 'action'].includes(attr.name)) {
+      if (
+        /^\s*(javascript|vbscript|data:text\/html)/i.test(attr.value) &&
+        ['href', 'src', 'xlink:href', 'action'].includes(attr.name)
+      ) {
         found.push(`${el.tagName}@${attr.name}=${attr.value}`)
       }
     }
@@ -49,10 +53,14 @@ describe('renderMarkdown sanitising', () => {
 
 describe('renderMarkdown features', () => {
   it('renders tables, lists and links that open in a new tab', () => {
-    const html = renderMarkdown('| a | b |\n|---|---|\n| 1 | 2 |\n\n- one\n- [site](https://example.com)')
+    const html = renderMarkdown(
+      '| a | b |\n|---|---|\n| 1 | 2 |\n\n- one\n- [site](https://example.com)',
+    )
     expect(html).toContain('<table>')
     expect(html).toContain('<li>one</li>')
-    expect(html).toMatch(/<a href="https:\/\/example.com" target="_blank" rel="noopener noreferrer">/)
+    expect(html).toMatch(
+      /<a href="https:\/\/example.com" target="_blank" rel="noopener noreferrer">/,
+    )
   })
 
   it('highlights code with a language label and a copy button', () => {

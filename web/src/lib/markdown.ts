@@ -15,17 +15,22 @@ interface RenderEnv {
 
 const md = new MarkdownIt({ html: false, linkify: true, breaks: false })
 // The package is CommonJS: depending on the bundler's interop the plugin is the default import or its `.default`.
-const katexPlugin = (katexModule as unknown as { default?: typeof katexModule }).default ?? katexModule
+const katexPlugin =
+  (katexModule as unknown as { default?: typeof katexModule }).default ?? katexModule
 md.use(katexPlugin, { throwOnError: false })
 
 const escape = (text: string) => md.utils.escapeHtml(text)
-
 
 /** markdown-it lets an unclosed fence run to the end; its closing line is then missing. */
 function fenceIsClosed(map: [number, number] | null, markup: string, env: RenderEnv): boolean {
   if (!map) return false
   const last = env.lines[map[1] - 1]
-  return map[1] - 1 > map[0] && last !== undefined && last.trim().startsWith(markup) && last.trim().replace(/[`~]/g, '') === ''
+  return (
+    map[1] - 1 > map[0] &&
+    last !== undefined &&
+    last.trim().startsWith(markup) &&
+    last.trim().replace(/[`~]/g, '') === ''
+  )
 }
 
 md.renderer.rules.fence = (tokens, idx, _options, env: RenderEnv) => {

@@ -1,18 +1,24 @@
 // Lazy Mermaid: the library is fetched the first time a closed mermaid fence appears.
-type MermaidApi = typeof import('mermaid')['default']
+type MermaidApi = (typeof import('mermaid'))['default']
 let loading: Promise<MermaidApi> | null = null
 let counter = 0
 
 function load(): Promise<MermaidApi> {
   loading ??= import('mermaid').then(({ default: mermaid }) => {
-    mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: document.documentElement.classList.contains('dark') ? 'dark' : 'default' })
+    mermaid.initialize({
+      startOnLoad: false,
+      securityLevel: 'strict',
+      theme: document.documentElement.classList.contains('dark') ? 'dark' : 'default',
+    })
     return mermaid
   })
   return loading
 }
 
 export async function renderMermaidIn(root: HTMLElement): Promise<void> {
-  const blocks = [...root.querySelectorAll<HTMLElement>('.mermaid-block[data-mermaid]:not([data-rendered])')]
+  const blocks = [
+    ...root.querySelectorAll<HTMLElement>('.mermaid-block[data-mermaid]:not([data-rendered])'),
+  ]
   if (!blocks.length) return
   const mermaid = await load()
   for (const block of blocks) {

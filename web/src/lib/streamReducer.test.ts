@@ -3,7 +3,8 @@ import { applyStreamEvent, emptyAnswer, parseStreamEvent } from './streamReducer
 
 const apply = (events: [string, unknown][]) => {
   const answer = emptyAnswer('c1')
-  for (const [name, data] of events) applyStreamEvent(answer, parseStreamEvent(name, JSON.stringify(data))!)
+  for (const [name, data] of events)
+    applyStreamEvent(answer, parseStreamEvent(name, JSON.stringify(data))!)
   return answer
 }
 
@@ -13,17 +14,44 @@ describe('applyStreamEvent', () => {
       ['start', { conversation_id: 'c9', message_id: 'm2', user_message_id: 'm1' }],
       ['delta', { text: 'Hel' }],
       ['delta', { text: 'lo' }],
-      ['done', { status: 'done', usage: { total_tokens: 5 }, citations: [], suggested_questions: ['More?'] }],
+      [
+        'done',
+        {
+          status: 'done',
+          usage: { total_tokens: 5 },
+          citations: [],
+          suggested_questions: ['More?'],
+        },
+      ],
     ])
-    expect(answer).toMatchObject({ id: 'm2', conversation_id: 'c9', content: 'Hello', status: 'done', suggested_questions: ['More?'] })
+    expect(answer).toMatchObject({
+      id: 'm2',
+      conversation_id: 'c9',
+      content: 'Hello',
+      status: 'done',
+      suggested_questions: ['More?'],
+    })
     expect(answer.usage).toEqual({ total_tokens: 5 })
   })
 
   it('restart clears the partial answer, thoughts and nodes', () => {
     const answer = apply([
       ['delta', { text: 'partial' }],
-      ['thought', { id: 't1', position: 1, thought: 'x', tool: '', tool_input: '', observation: '' }],
-      ['node', { id: 'n1', node_id: 'llm', node_type: 'llm', title: 'LLM', status: 'running', elapsed_time: null }],
+      [
+        'thought',
+        { id: 't1', position: 1, thought: 'x', tool: '', tool_input: '', observation: '' },
+      ],
+      [
+        'node',
+        {
+          id: 'n1',
+          node_id: 'llm',
+          node_type: 'llm',
+          title: 'LLM',
+          status: 'running',
+          elapsed_time: null,
+        },
+      ],
       ['restart', {}],
       ['delta', { text: 'fresh' }],
     ])
@@ -36,10 +64,36 @@ describe('applyStreamEvent', () => {
     const answer = apply([
       ['delta', { text: 'draft' }],
       ['replace', { text: 'final' }],
-      ['node', { id: 'n1', node_id: 'llm', node_type: 'llm', title: 'LLM', status: 'running', elapsed_time: null }],
-      ['node', { id: 'n1', node_id: 'llm', node_type: 'llm', title: 'LLM', status: 'succeeded', elapsed_time: 0.4 }],
-      ['thought', { id: 't2', position: 2, thought: 'b', tool: '', tool_input: '', observation: '' }],
-      ['thought', { id: 't1', position: 1, thought: 'a', tool: '', tool_input: '', observation: '' }],
+      [
+        'node',
+        {
+          id: 'n1',
+          node_id: 'llm',
+          node_type: 'llm',
+          title: 'LLM',
+          status: 'running',
+          elapsed_time: null,
+        },
+      ],
+      [
+        'node',
+        {
+          id: 'n1',
+          node_id: 'llm',
+          node_type: 'llm',
+          title: 'LLM',
+          status: 'succeeded',
+          elapsed_time: 0.4,
+        },
+      ],
+      [
+        'thought',
+        { id: 't2', position: 2, thought: 'b', tool: '', tool_input: '', observation: '' },
+      ],
+      [
+        'thought',
+        { id: 't1', position: 1, thought: 'a', tool: '', tool_input: '', observation: '' },
+      ],
     ])
     expect(answer.content).toBe('final')
     expect(answer.nodes).toHaveLength(1)

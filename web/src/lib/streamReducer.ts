@@ -2,7 +2,10 @@
 import type { Citation, Message, MessageFile, Thought, Usage, WorkflowNode } from '@/api/types'
 
 export type StreamEvent =
-  | { event: 'start'; data: { conversation_id: string; message_id: string; user_message_id: string } }
+  | {
+      event: 'start'
+      data: { conversation_id: string; message_id: string; user_message_id: string }
+    }
   | { event: 'delta'; data: { text: string } }
   | { event: 'replace'; data: { text: string } }
   | { event: 'thought'; data: Thought }
@@ -11,7 +14,12 @@ export type StreamEvent =
   | { event: 'restart'; data: Record<string, never> }
   | {
       event: 'done'
-      data: { status: 'done' | 'stopped'; usage?: Usage | null; citations?: Citation[] | null; suggested_questions?: string[] | null }
+      data: {
+        status: 'done' | 'stopped'
+        usage?: Usage | null
+        citations?: Citation[] | null
+        suggested_questions?: string[] | null
+      }
     }
   | { event: 'error'; data: { code: string; message: string } }
 

@@ -3,7 +3,11 @@ import type { Message } from '@/api/types'
 import { emptyAnswer } from './streamReducer'
 import { buildTurns } from './turns'
 
-const msg = (id: string, role: 'user' | 'assistant', regenerate_of: string | null = null): Message => ({
+const msg = (
+  id: string,
+  role: 'user' | 'assistant',
+  regenerate_of: string | null = null,
+): Message => ({
   ...emptyAnswer('c1', id),
   role,
   regenerate_of,
@@ -11,8 +15,16 @@ const msg = (id: string, role: 'user' | 'assistant', regenerate_of: string | nul
 
 describe('buildTurns', () => {
   it('pairs questions with answers', () => {
-    const turns = buildTurns([msg('u1', 'user'), msg('a1', 'assistant'), msg('u2', 'user'), msg('a2', 'assistant')])
-    expect(turns.map((t) => t.variants.map((v) => `${v.user.id}/${v.answer?.id}`))).toEqual([['u1/a1'], ['u2/a2']])
+    const turns = buildTurns([
+      msg('u1', 'user'),
+      msg('a1', 'assistant'),
+      msg('u2', 'user'),
+      msg('a2', 'assistant'),
+    ])
+    expect(turns.map((t) => t.variants.map((v) => `${v.user.id}/${v.answer?.id}`))).toEqual([
+      ['u1/a1'],
+      ['u2/a2'],
+    ])
   })
 
   it('folds a regenerated turn into the turn it redoes', () => {

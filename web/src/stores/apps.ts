@@ -9,7 +9,9 @@ export const useAppsStore = defineStore('apps', () => {
   const loaded = ref(false)
   const selectedId = ref<string | null>(localStorage.getItem('app'))
 
-  const selected = computed<App | null>(() => apps.value.find((app) => app.id === selectedId.value) ?? apps.value[0] ?? null)
+  const selected = computed<App | null>(
+    () => apps.value.find((app) => app.id === selectedId.value) ?? apps.value[0] ?? null,
+  )
 
   async function load() {
     apps.value = await appsApi.list()

@@ -76,5 +76,19 @@ export const useAuthStore = defineStore('auth', () => {
     user.value = await authApi.updateMe(name)
   }
 
-  return { user, config, ready, sessionLost, isAdmin, isPending, init, loadConfig, login, register, logout, checkAgain, updateName }
+  return {
+    user,
+    config,
+    ready,
+    sessionLost,
+    isAdmin,
+    isPending,
+    init,
+    loadConfig,
+    login,
+    register,
+    logout,
+    checkAgain,
+    updateName,
+  }
 })

@@ -56,7 +56,9 @@ export const useChatStore = defineStore('chat', () => {
       loading.value = false
     }
     // A reload mid-answer: replay the answer's stream from the start and show it whole.
-    const pending = [...messages.value].reverse().find((m) => m.role === 'assistant' && m.status === 'pending')
+    const pending = [...messages.value]
+      .reverse()
+      .find((m) => m.role === 'assistant' && m.status === 'pending')
     if (pending) void resume(pending)
   }
 
@@ -69,7 +71,11 @@ export const useChatStore = defineStore('chat', () => {
     return { ...emptyAnswer(conversationId.value ?? '', `local-${++localIds}`), role, content }
   }
 
-  async function run(open: (signal: AbortSignal) => Promise<Response>, answer: Message, question: Message | null) {
+  async function run(
+    open: (signal: AbortSignal) => Promise<Response>,
+    answer: Message,
+    question: Message | null,
+  ) {
     controller?.abort()
     const ctrl = new AbortController()
     controller = ctrl
@@ -78,7 +84,8 @@ export const useChatStore = defineStore('chat', () => {
     try {
       await consumeStream({
         open: () => open(ctrl.signal),
-        resume: (lastId) => (answer.id.startsWith('local-') ? null : chatApi.resume(answer.id, lastId, ctrl.signal)),
+        resume: (lastId) =>
+          answer.id.startsWith('local-') ? null : chatApi.resume(answer.id, lastId, ctrl.signal),
         onEvent: (raw) => {
           const event = parseStreamEvent(raw.event, raw.data)
           if (!event) return
@@ -125,7 +132,11 @@ export const useChatStore = defineStore('chat', () => {
     const question = push(localMessage('user', body.query))
     question.files = (body.files ?? []).map((f) => ({ id: f.upload_file_id, type: f.type }))
     const answer = push(localMessage('assistant'))
-    await run((signal) => chatApi.send({ ...body, conversation_id: conversationId.value }, signal), answer, question)
+    await run(
+      (signal) => chatApi.send({ ...body, conversation_id: conversationId.value }, signal),
+      answer,
+      question,
+    )
   }
 
   async function regenerate(answerId: string) {
@@ -133,7 +144,10 @@ export const useChatStore = defineStore('chat', () => {
     const sourceIndex = messages.value.findIndex((m) => m.id === answerId)
     const sourceQuestion = messages.value[sourceIndex - 1]
     if (!source || !sourceQuestion) return
-    const question = push({ ...localMessage('user', sourceQuestion.content), regenerate_of: sourceQuestion.id })
+    const question = push({
+      ...localMessage('user', sourceQuestion.content),
+      regenerate_of: sourceQuestion.id,
+    })
     const answer = push({ ...localMessage('assistant'), regenerate_of: source.id })
     const turn = turns.value.find((t) => t.variants.some((v) => v.answer?.id === answer.id))
     if (turn) selectedVariant.value[turn.key] = turn.variants.length - 1
@@ -179,7 +193,20 @@ export const useChatStore = defineStore('chat', () => {
   }
 
   return {
-    conversationId, messages, turns, loading, streaming, reconnecting, selectedVariant,
-    reset, load, send, regenerate, stop, selectVariant, rate, setOnConversationCreated,
+    conversationId,
+    messages,
+    turns,
+    loading,
+    streaming,
+    reconnecting,
+    selectedVariant,
+    reset,
+    load,
+    send,
+    regenerate,
+    stop,
+    selectVariant,
+    rate,
+    setOnConversationCreated,
   }
 })

@@ -40,7 +40,11 @@ export const useConversationsStore = defineStore('conversations', () => {
     if (loading.value || done.value) return
     loading.value = true
     try {
-      const page = await conversationsApi.list({ archived: false, limit: PAGE, cursor: nextCursor.value })
+      const page = await conversationsApi.list({
+        archived: false,
+        limit: PAGE,
+        cursor: nextCursor.value,
+      })
       const known = new Set(items.value.map((c) => c.id))
       items.value.push(...page.items.filter((c) => !known.has(c.id)))
       nextCursor.value = page.next_cursor
@@ -56,13 +60,15 @@ export const useConversationsStore = defineStore('conversations', () => {
   function replace(updated: Conversation) {
     const swap = (list: Conversation[]) => list.map((c) => (c.id === updated.id ? updated : c))
     items.value = swap(items.value)
-    pinned.value = updated.pinned && !updated.archived
-      ? [updated, ...pinned.value.filter((c) => c.id !== updated.id)]
-      : pinned.value.filter((c) => c.id !== updated.id)
+    pinned.value =
+      updated.pinned && !updated.archived
+        ? [updated, ...pinned.value.filter((c) => c.id !== updated.id)]
+        : pinned.value.filter((c) => c.id !== updated.id)
     if (updated.archived) items.value = items.value.filter((c) => c.id !== updated.id)
   }
 
-  const find = (id: string) => items.value.find((c) => c.id === id) ?? pinned.value.find((c) => c.id === id) ?? null
+  const find = (id: string) =>
+    items.value.find((c) => c.id === id) ?? pinned.value.find((c) => c.id === id) ?? null
 
   async function rename(id: string, title: string) {
     replace(await conversationsApi.update(id, { title }))
@@ -81,5 +87,18 @@ export const useConversationsStore = defineStore('conversations', () => {
     pinned.value = pinned.value.filter((c) => c.id !== id)
   }
 
-  return { pinned, items, unpinned, loading, done, reload, loadMore, find, rename, setPinned, setArchived, remove }
+  return {
+    pinned,
+    items,
+    unpinned,
+    loading,
+    done,
+    reload,
+    loadMore,
+    find,
+    rename,
+    setPinned,
+    setArchived,
+    remove,
+  }
 })

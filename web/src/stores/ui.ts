@@ -31,5 +31,15 @@ export const useUiStore = defineStore('ui', () => {
     if (isMobile.value) sidebarOpen.value = false
   }
 
-  return { isMobile, sidebarOpen, settingsOpen, searchOpen, archivedOpen, shortcutsOpen, theme, toggleSidebar, afterNavigate }
+  return {
+    isMobile,
+    sidebarOpen,
+    settingsOpen,
+    searchOpen,
+    archivedOpen,
+    shortcutsOpen,
+    theme,
+    toggleSidebar,
+    afterNavigate,
+  }
 })
