@@ -291,13 +291,11 @@ describe('ReChat in a real browser', () => {
     const { page } = memberSession
     await page.getByTestId('new-chat').click()
     await page.getByTestId('welcome').waitFor()
-    await page
-      .getByTestId('file-input')
-      .setInputFiles({
-        name: 'notes.txt',
-        mimeType: 'text/plain',
-        buffer: Buffer.from('Meeting notes: ship it.'),
-      })
+    await page.getByTestId('file-input').setInputFiles({
+      name: 'notes.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('Meeting notes: ship it.'),
+    })
     await page.getByTestId('attachments').getByText('notes.txt').waitFor()
     await send(page, 'Summarise the attached notes')
     await waitForAnswer(page)
