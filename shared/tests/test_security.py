@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from rechat_shared.errors import Forbidden, Unauthorized
 from rechat_shared.redis import Keys
-from rechat_shared.security import JWKSCache, TokenVerifier, user_state_key
+from rechat_shared.security import JWKSCache, TokenVerifier
 from rechat_shared.settings import JWTVerifySettings
 
 
@@ -139,7 +139,7 @@ async def test_revocation_and_deactivation_take_effect_at_once(
 ) -> None:
     kid = ring.add()
     old = ring.mint(kid)
-    state = user_state_key(Keys(redis_prefix), "user-1")
+    state = Keys(redis_prefix).user_state("user-1")
     await redis.hset(state, "nbf", str(time.time()))
     with pytest.raises(Unauthorized) as revoked:
         await verifier.verify(old)
@@ -167,7 +167,7 @@ async def test_a_remembered_token_is_still_revoked_expired_and_tied_to_its_key(
             await verifier.verify(token)  # from memory
 
         monkeypatch.setattr(jwt, "decode", None)  # the remembered tokens never decode again
-        state = user_state_key(Keys(redis_prefix), "user-1")
+        state = Keys(redis_prefix).user_state("user-1")
         await redis.hset(state, "nbf", str(time.time()))
         with pytest.raises(Unauthorized) as refused:
             await verifier.verify(revoked)

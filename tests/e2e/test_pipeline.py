@@ -31,6 +31,7 @@ from redis.asyncio import Redis
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
+from rechat_shared.redis import Keys
 from rechat_shared.testing.emulator import RunningEmulator
 from rechat_shared.testing.infra import delete_rabbit_names, delete_redis_prefix
 from rechat_shared.testing.processes import ServiceProcess
@@ -609,7 +610,8 @@ async def test_a_client_that_hangs_up_frees_its_subscription_and_the_answer_goes
     user = await stack.user()
     stream = await stack.send(user, "[[slow]]", stop_when=lambda events: deltas(events) >= 2)
     start = stream.start
-    channel = f"{stack.env['REDIS_PREFIX']}stream:{start['message_id']}"
+    keys = Keys(stack.env["REDIS_PREFIX"])
+    channel = keys.stream_channel(start["message_id"])
     redis = Redis.from_url("redis://127.0.0.1:6379/0")
     try:
 
@@ -618,7 +620,7 @@ async def test_a_client_that_hangs_up_frees_its_subscription_and_the_answer_goes
             return listeners == 0
 
         await poll(unsubscribed, timeout=3)
-        [(_, newest)] = await redis.xrevrange(f"{channel}:log", count=1)
+        [(_, newest)] = await redis.xrevrange(keys.stream_log(start["message_id"]), count=1)
         assert newest[b"e"] != b"done", "released while the answer was still streaming"
     finally:
         await redis.aclose()
@@ -640,7 +642,7 @@ async def test_resume_after_the_log_expired_comes_from_history(stack: Stack) -> 
     await stack.stored(user, start["conversation_id"], start["message_id"])
     redis = Redis.from_url("redis://127.0.0.1:6379/0")
     try:
-        log = f"{stack.env['REDIS_PREFIX']}stream:{start['message_id']}:log"
+        log = Keys(stack.env["REDIS_PREFIX"]).stream_log(start["message_id"])
         assert await redis.delete(log) == 1
     finally:
         await redis.aclose()

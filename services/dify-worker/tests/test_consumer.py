@@ -96,7 +96,7 @@ async def test_answer_streams_completes_and_names_the_conversation(
     context: WorkerContext, dify_emulator: RunningEmulator, published: list[AnyBusEvent]
 ) -> None:
     request = _request(context, dify_emulator, "[[tokens:30]]")
-    lock = context.keys("conv", request.conversation_id, "lock")
+    lock = context.keys.conversation_lock(request.conversation_id)
     await context.redis.set(lock, request.message_id)
     await RequestConsumer(context)(_delivery(request))
     events = await _stream(context, request.message_id)
@@ -109,10 +109,13 @@ async def test_answer_streams_completes_and_names_the_conversation(
     assert completed.answer == expected
     assert completed.status == "done"
     assert completed.timings.first_token_at is not None
-    assert await context.recall("conv", request.conversation_id, "dify") == (
+    assert await context.recall(context.keys.dify_conversation(request.conversation_id)) == (
         completed.dify_conversation_id
     )
-    assert await context.recall("msg", request.message_id, "dify") == completed.dify_message_id
+    assert (
+        await context.recall(context.keys.dify_message(request.message_id))
+        == completed.dify_message_id
+    )
     assert await context.redis.get(lock) is None
     titled = await _wait_for(published, ConversationTitled)
     assert titled.conversation_id == request.conversation_id

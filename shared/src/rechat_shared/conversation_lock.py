@@ -12,16 +12,12 @@ from redis.exceptions import WatchError
 from rechat_shared.redis import Keys
 
 
-def conversation_lock_key(keys: Keys, conversation_id: str) -> str:
-    return keys("conv", conversation_id, "lock")
-
-
 async def release_conversation(
     redis: Redis, keys: Keys, conversation_id: str, message_id: str
 ) -> None:
     """Free the conversation if `message_id` still holds it (WATCH/MULTI rather than Lua, so
     the embedded in-process Redis works too)."""
-    key = conversation_lock_key(keys, conversation_id)
+    key = keys.conversation_lock(conversation_id)
     async with redis.pipeline(transaction=True) as pipe:
         try:
             await pipe.watch(key)

@@ -1,4 +1,7 @@
-"""Redis client construction; `memory://` gives an in-process server for embedded mode."""
+"""Redis clients, and every name services share through Redis (keys, channels) or Dify.
+
+`memory://` gives an in-process server for embedded mode.
+"""
 
 from __future__ import annotations
 
@@ -33,11 +36,79 @@ def create_redis(url: str, *, max_connections: int = 50, pool_timeout: float = 5
     return Redis(connection_pool=pool)
 
 
+def dify_user_id(user_id: str) -> str:
+    """The stable per-account end-user id Dify keeps its own history under; the gateway sends
+    it with every request and the worker rebuilds it for feedback on older messages."""
+    return f"rechat-{user_id}"
+
+
 class Keys:
-    """Builds every Redis key and channel name under the deployment's prefix."""
+    """The one place that names a Redis key or channel; every key lives under the prefix.
+
+    A key another service reads is spelled here once, and both sides call the same method.
+    """
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
 
-    def __call__(self, *parts: str) -> str:
+    def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
+
+    # -- written by the worker, read by the gateway -----------------------------------------
+    def dify_conversation(self, conversation_id: str) -> str:
+        """Dify's conversation id for one of ours (the worker learns it from Dify's first event)."""
+        return self._key("conv", conversation_id, "dify")
+
+    def dify_message(self, message_id: str) -> str:
+        """Dify's message id for one of our answers (feedback and regeneration need it)."""
+        return self._key("msg", message_id, "dify")
+
+    # -- taken by the gateway, freed by the worker ------------------------------------------
+    def conversation_lock(self, conversation_id: str) -> str:
+        """Held by the answer being generated in the conversation (one turn at a time)."""
+        return self._key("conv", conversation_id, "lock")
+
+    # -- written by auth, read by every token verifier --------------------------------------
+    def user_state(self, user_id: str) -> str:
+        """The hash of `nbf` (tokens issued before are void) and `disabled`."""
+        return self._key("auth", "user", user_id)
+
+    # -- the stream hub: written by the worker, read by the gateway -------------------------
+    def stream_channel(self, message_id: str) -> str:
+        """The pub/sub channel live events of one answer go out on."""
+        return self._key("stream", message_id)
+
+    def stream_log(self, message_id: str) -> str:
+        """The Redis stream an answer's events are kept in for replay."""
+        return self._key("stream", message_id, "log")
+
+    def stream_seq(self, message_id: str) -> str:
+        """The counter numbering an answer's events."""
+        return self._key("stream", message_id, "seq")
+
+    def stream_cancel(self, message_id: str) -> str:
+        """Set by the gateway when the user stops an answer; the worker watches it."""
+        return self._key("cancel", message_id)
+
+    # -- one service's own keys ---------------------------------------------------------------
+    def gateway_message(self, message_id: str) -> str:
+        """The gateway's record of an answer: who asked what, where."""
+        return self._key("gateway", "message", message_id)
+
+    def conversation_owner(self, conversation_id: str) -> str:
+        """Who owns a new conversation until history has consumed it."""
+        return self._key("conv", conversation_id, "owner")
+
+    def chat_rate(self, user_id: str, bucket: int) -> str:
+        """A user's chat requests in one rate-limit window."""
+        return self._key("gateway", "rate", user_id, str(bucket))
+
+    def app_parameters(self, app_id: str, version: str) -> str:
+        """An app's cached Dify parameters (per version of its configuration)."""
+        return self._key("gateway", "app-parameters", app_id, version)
+
+    def login_attempts_by_email(self, email_digest: str) -> str:
+        return self._key("auth", "login", "email", email_digest)
+
+    def login_attempts_by_ip(self, ip: str) -> str:
+        return self._key("auth", "login", "ip", ip)

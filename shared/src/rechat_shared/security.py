@@ -50,11 +50,6 @@ class KeySource(Protocol):
     async def key_for(self, kid: str) -> jwt.PyJWK: ...
 
 
-def user_state_key(keys: Keys, user_id: str) -> str:
-    """The Redis hash auth writes (`nbf`, `disabled`) and every verifier reads."""
-    return keys("auth", "user", user_id)
-
-
 class JWKSCache:
     """Auth's public keys fetched over HTTP without blocking the loop, cached, rotation-aware."""
 
@@ -169,7 +164,7 @@ class TokenVerifier:
 
     async def _check_not_revoked(self, user_id: str, issued_at: float) -> None:
         try:
-            state = await self._redis.hgetall(user_state_key(self._redis_keys, user_id))
+            state = await self._redis.hgetall(self._redis_keys.user_state(user_id))
         except RedisError as exc:
             raise ServiceUnavailable("Session store unavailable") from exc
         if state.get(b"disabled") == b"1":

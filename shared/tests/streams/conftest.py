@@ -50,10 +50,10 @@ async def append_without_publishing(
     """Put an event in the replay log only: what a subscriber sees when a live message is
     lost (the hub must notice the gap in seq and read the log)."""
     if isinstance(hub, RedisStreamHub):
-        channel = hub.channel(message_id)
         client = hub._client
-        seq = await client.incr(f"{channel}:seq")
-        await client.xadd(f"{channel}:log", {"e": event, "d": dump_data(data)}, id=f"{seq}-0")
+        seq = await client.incr(hub.keys.stream_seq(message_id))
+        fields = {"e": event, "d": dump_data(data)}
+        await client.xadd(hub.keys.stream_log(message_id), fields, id=f"{seq}-0")
         return
     assert isinstance(hub, MemoryStreamHub)
     stream = hub.state.stream(message_id, create=True, maxlen=hub.log_maxlen)

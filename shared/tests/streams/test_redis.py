@@ -73,7 +73,7 @@ async def test_a_refused_append_fails_alone_in_its_batch(redis_url: str, redis_p
     broken, healthy = str(uuid.uuid4()), [str(uuid.uuid4()) for _ in range(20)]
     try:
         # a log key of the wrong type: Redis refuses that stream's XADD
-        await hub._client.set(f"{hub.channel(broken)}:log", b"not a stream")
+        await hub._client.set(hub.keys.stream_log(broken), b"not a stream")
         outcomes = await asyncio.gather(
             hub.append(broken, "delta", {"text": "x"}),
             *(hub.append(m, "delta", {"text": "y"}) for m in healthy),

@@ -7,6 +7,7 @@ import logging
 from rechat_shared.bus import BusUnavailable, Delivery
 from rechat_shared.dify import DifyApp, DifyError
 from rechat_shared.events import ChatFeedback, ChatRequested, ConversationTitled
+from rechat_shared.redis import dify_user_id
 from rechat_worker import metrics
 from rechat_worker.context import WorkerContext
 from rechat_worker.generation import Generation, Outcome, completion_event
@@ -113,7 +114,7 @@ class FeedbackConsumer:
         if not isinstance(feedback, ChatFeedback) or feedback.dify is None:
             return
         dify_message_id = feedback.dify_message_id or await self.context.recall(
-            "msg", feedback.message_id, "dify"
+            self.context.keys.dify_message(feedback.message_id)
         )
         if dify_message_id is None:
             logger.info("feedback for a message Dify never named; not forwarded")
@@ -126,7 +127,7 @@ class FeedbackConsumer:
             await self.context.dify.send_feedback(
                 app,
                 dify_message_id,
-                feedback.dify_user or f"rechat-{feedback.user_id}",
+                feedback.dify_user or dify_user_id(feedback.user_id),
                 feedback.rating,
                 feedback.content,
             )

@@ -25,19 +25,16 @@ class WorkerContext:
     dify: DifyClient
     box: SecretBox
 
-    async def remember(self, *parts: str, value: str) -> None:
-        """Set a key the gateway reads (`conv:{id}:dify`, `msg:{id}:dify`)."""
-        await self.redis.set(self.keys(*parts), value, ex=self.settings.record_seconds)
-
-    async def remember_all(self, values: dict[tuple[str, ...], str]) -> None:
-        """Several `remember`s in one round trip."""
+    async def remember_all(self, values: dict[str, str]) -> None:
+        """Set keys the gateway reads (`Keys.dify_conversation`, `Keys.dify_message`) in one
+        round trip."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            for parts, value in values.items():
-                pipe.set(self.keys(*parts), value, ex=self.settings.record_seconds)
+            for key, value in values.items():
+                pipe.set(key, value, ex=self.settings.record_seconds)
             await pipe.execute()
 
-    async def recall(self, *parts: str) -> str | None:
-        raw = await self.redis.get(self.keys(*parts))
+    async def recall(self, key: str) -> str | None:
+        raw = await self.redis.get(key)
         if raw is None:
             return None
         return raw.decode() if isinstance(raw, bytes) else str(raw)

@@ -81,7 +81,7 @@ class Generation:
         dify_conversation_id = self.request.dify_conversation_id
         if dify_conversation_id is None and not self.request.new_conversation:
             dify_conversation_id = await self.context.recall(
-                "conv", self.request.conversation_id, "dify"
+                self.context.keys.dify_conversation(self.request.conversation_id)
             )
         self._stream = open_stream(
             self.context.dify, self._dify_app, self.request, dify_conversation_id
@@ -159,14 +159,17 @@ class Generation:
 
     async def _remember_ids(self, stream: DifyStream) -> None:
         """Tell the gateway the Dify ids as soon as they are known (follow-up turns, feedback)."""
-        values: dict[tuple[str, ...], str] = {}
+        keys = self.context.keys
+        values: dict[str, str] = {}
         if not self._remembered_conversation and stream.conversation_id:
             self._remembered_conversation = True
             if stream.conversation_id != self.request.dify_conversation_id:
-                values[("conv", self.request.conversation_id, "dify")] = stream.conversation_id
+                values[keys.dify_conversation(self.request.conversation_id)] = (
+                    stream.conversation_id
+                )
         if not self._remembered_message and stream.message_id:
             self._remembered_message = True
-            values[("msg", self.request.message_id, "dify")] = stream.message_id
+            values[keys.dify_message(self.request.message_id)] = stream.message_id
         if values:
             await self.context.remember_all(values)
 

@@ -44,7 +44,7 @@ def create_stream_hub(
 ) -> StreamHub:
     """The hub for `redis_url`: `memory://…` gives the in-process hub, `redis://…` Redis.
 
-    Keys: `{prefix}stream:{id}` (channel), `{prefix}stream:{id}:log`, `{prefix}cancel:{id}`.
+    Keys: `rechat_shared.redis.Keys.stream_*` (channel, log, sequence, stop signal).
     """
     if is_memory_url(redis_url):
         return MemoryStreamHub(redis_url, prefix, log_ttl=log_ttl, log_maxlen=log_maxlen)

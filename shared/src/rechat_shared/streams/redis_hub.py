@@ -21,6 +21,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from rechat_shared.events import StreamEvent, StreamEventName
+from rechat_shared.redis import Keys
 from rechat_shared.streams.autopipeline import AutoPipeline, BatchScript
 from rechat_shared.streams.base import (
     DEFAULT_CANCEL_TTL_SECONDS,
@@ -74,6 +75,7 @@ class RedisStreamHub:
         subscribe_timeout: float = SUBSCRIBE_TIMEOUT,
     ) -> None:
         self.prefix = prefix
+        self.keys = Keys(prefix)
         self.log_ttl = log_ttl
         self.log_maxlen = log_maxlen
         self.cancel_ttl = cancel_ttl
@@ -98,22 +100,25 @@ class RedisStreamHub:
         self._open: set[LogSubscription] = set()
 
     def channel(self, message_id: str) -> str:
-        return f"{self.prefix}stream:{message_id}"
+        return self.keys.stream_channel(message_id)
 
     def cancel_key(self, message_id: str) -> str:
-        return f"{self.prefix}cancel:{message_id}"
+        return self.keys.stream_cancel(message_id)
 
     async def append(
         self, message_id: str, event: StreamEventName, data: dict[str, Any] | None = None
     ) -> StreamEvent:
         data = data or {}
-        channel = self.channel(message_id)
-        keys = (f"{channel}:seq", f"{channel}:log", channel)
+        keys = (
+            self.keys.stream_seq(message_id),
+            self.keys.stream_log(message_id),
+            self.keys.stream_channel(message_id),
+        )
         seq = await self._pipeline.run_item(keys, (event, dump_data(data)))
         return StreamEvent(seq=int(seq), event=event, data=data)
 
     async def _read_log(self, message_id: str, after: int) -> list[StreamEvent]:
-        log = f"{self.channel(message_id)}:log"
+        log = self.keys.stream_log(message_id)
         entries = await self._pipeline.execute(lambda pipe: pipe.xrange(log, after + 1, "+"))
         return [event_from_entry(entry_id, fields) for entry_id, fields in entries]
 
@@ -144,7 +149,7 @@ class RedisStreamHub:
             self._mux.unsubscribe(channel, listener)
 
     async def status(self, message_id: str) -> StreamStatus:
-        entries = await self._client.xrevrange(f"{self.channel(message_id)}:log", count=1)
+        entries = await self._client.xrevrange(self.keys.stream_log(message_id), count=1)
         if not entries:
             return StreamStatus(exists=False, last=None)
         entry_id, fields = entries[0]

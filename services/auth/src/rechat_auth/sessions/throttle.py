@@ -25,10 +25,10 @@ class LoginThrottle:
 
     def _email_key(self, email: str) -> str:
         digest = hashlib.sha256(email.encode("utf-8", "replace")).hexdigest()[:32]
-        return self._keys("auth", "login", "email", digest)
+        return self._keys.login_attempts_by_email(digest)
 
     def _ip_key(self, ip: str) -> str:
-        return self._keys("auth", "login", "ip", ip)
+        return self._keys.login_attempts_by_ip(ip)
 
     async def attempt(self, email: str, ip: str) -> None:
         """Count this attempt; 429 with Retry-After when either count is over its limit."""

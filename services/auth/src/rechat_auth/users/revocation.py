@@ -12,7 +12,6 @@ import time
 from redis.asyncio import Redis
 
 from rechat_shared.redis import Keys
-from rechat_shared.security import user_state_key
 
 
 class UserStateStore:
@@ -32,7 +31,7 @@ class UserStateStore:
         await self._write(user_id, {"disabled": "1" if disabled else "0"})
 
     async def _write(self, user_id: str, fields: dict[str, str]) -> None:
-        key = user_state_key(self._keys, user_id)
+        key = self._keys.user_state(user_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
             pipe.expire(key, self._ttl)

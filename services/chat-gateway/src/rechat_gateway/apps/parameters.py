@@ -32,7 +32,7 @@ class ParametersCache:
         self._ttl = ttl
 
     def _key(self, app_id: str, version: str) -> str:
-        return self._keys("gateway", "app-parameters", app_id, version)
+        return self._keys.app_parameters(app_id, version)
 
     async def get(self, app_id: str, version: str, app: DifyApp) -> dict[str, Any]:
         key = self._key(app_id, version)

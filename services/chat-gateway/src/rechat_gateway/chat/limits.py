@@ -7,7 +7,7 @@ import time
 
 from redis.asyncio import Redis
 
-from rechat_shared.conversation_lock import conversation_lock_key, release_conversation
+from rechat_shared.conversation_lock import release_conversation
 from rechat_shared.errors import Conflict, TooManyRequests
 from rechat_shared.redis import Keys
 
@@ -26,8 +26,8 @@ class TurnGate:
     async def admit(self, user_id: str, conversation_id: str, message_id: str) -> None:
         """Count the request and take the conversation's lock; 429 or 409 when refused."""
         bucket = int(time.time() // self._window)
-        rate_key = self._keys("gateway", "rate", user_id, str(bucket))
-        lock_key = conversation_lock_key(self._keys, conversation_id)
+        rate_key = self._keys.chat_rate(user_id, bucket)
+        lock_key = self._keys.conversation_lock(conversation_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(rate_key)
             pipe.expire(rate_key, self._window + 1)

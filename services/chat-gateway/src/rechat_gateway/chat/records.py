@@ -43,10 +43,10 @@ class Records:
         self._ttl = ttl
 
     def _message_key(self, message_id: str) -> str:
-        return self._keys("gateway", "message", message_id)
+        return self._keys.gateway_message(message_id)
 
     def _owner_key(self, conversation_id: str) -> str:
-        return self._keys("conv", conversation_id, "owner")
+        return self._keys.conversation_owner(conversation_id)
 
     async def save(self, record: MessageRecord, owner: ConversationOwner | None) -> None:
         """Remember the answer (and, for a new conversation, its owner) in one round trip."""
@@ -79,12 +79,12 @@ class Records:
 
     async def dify_conversation_id(self, conversation_id: str) -> str | None:
         """Written by the worker at the first Dify event of a conversation."""
-        raw = await self._redis.get(self._keys("conv", conversation_id, "dify"))
+        raw = await self._redis.get(self._keys.dify_conversation(conversation_id))
         return None if raw is None else _text(raw)
 
     async def dify_message_id(self, message_id: str) -> str | None:
         """Written by the worker when Dify names the answer's message id."""
-        raw = await self._redis.get(self._keys("msg", message_id, "dify"))
+        raw = await self._redis.get(self._keys.dify_message(message_id))
         return None if raw is None else _text(raw)
 
 

@@ -21,13 +21,9 @@ from rechat_gateway.models import App
 from rechat_shared.bus import EventBus
 from rechat_shared.errors import BadRequest, NotFound, PayloadTooLarge, UnprocessableEntity
 from rechat_shared.events import ChatFeedback, ChatRequested, StreamEvent, new_id
+from rechat_shared.redis import dify_user_id
 from rechat_shared.security import Principal
 from rechat_shared.streams import StreamHub, StreamSubscription
-
-
-def dify_user(user_id: str) -> str:
-    """The stable per-account id Dify keeps its own history under."""
-    return f"rechat-{user_id}"
 
 
 def start_event(record: MessageRecord) -> StreamEvent:
@@ -136,7 +132,7 @@ class ChatService:
                 content=body.content,
                 dify=self.apps.dify_target(app) if app is not None else None,
                 dify_message_id=await self.records.dify_message_id(message_id),
-                dify_user=dify_user(principal.user_id),
+                dify_user=dify_user_id(principal.user_id),
             )
         )
 
@@ -218,7 +214,7 @@ class ChatService:
             files=record.files,
             dify=self.apps.dify_target(app),
             dify_conversation_id=turn.dify_conversation_id,
-            dify_user=dify_user(record.user_id),
+            dify_user=dify_user_id(record.user_id),
             regenerate_of=record.regenerate_of,
             new_conversation=new_conversation,
         )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from rechat_gateway.apps.service import AppService
-from rechat_gateway.chat.service import dify_user
 from rechat_gateway.files.schemas import FileKind, UploadedFile
 from rechat_shared.dify import DifyAPIError, DifyBadRequestError, DifyError
 from rechat_shared.errors import BadGateway, BadRequest, PayloadTooLarge
+from rechat_shared.redis import dify_user_id
 from rechat_shared.security import Principal
 
 DOCUMENT_TYPES = ("application/pdf", "text/", "application/msword", "application/vnd.")
@@ -36,7 +36,7 @@ async def upload(
     app = await apps.get_visible(app_id, principal)
     try:
         uploaded = await apps.dify.upload_file(
-            apps.dify_app(app), dify_user(principal.user_id), name, content, mime_type
+            apps.dify_app(app), dify_user_id(principal.user_id), name, content, mime_type
         )
     except DifyBadRequestError as exc:
         raise BadRequest(f"Dify refused the file: {exc.message}", code="file_rejected") from exc
