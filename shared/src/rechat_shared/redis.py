@@ -8,17 +8,51 @@ from __future__ import annotations
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from rechat_shared.settings import is_memory_url
+from rechat_shared.settings import DEFAULT_REDIS_HEALTH_CHECK_SECONDS, is_memory_url
 
 _memory_servers: dict[str, Any] = {}
 
+COMMAND_TIMEOUT_SECONDS = 5.0
+"""A reply slower than this means Redis is frozen or cut off: the command fails (and is
+retried on a fresh connection) instead of holding its caller forever."""
 
-def create_redis(url: str, *, max_connections: int = 50, pool_timeout: float = 5.0) -> Redis:
+
+def connection_options(health_check_seconds: float) -> dict[str, Any]:
+    """How every pooled Redis connection of ReChat behaves.
+
+    A connection broken by a Redis restart or a network cut heals on first use: the command
+    that finds it broken reconnects and runs again (twice at most, 50 then 100 ms apart), so
+    a pool full of dead connections costs no failed request. A connection idle for
+    `health_check_seconds` is PINGed before use. Only for connections with one user at a time:
+    a pub/sub connection needs its own keep-alive (`rechat_shared.streams.pubsub`).
+    """
+    return {
+        "health_check_interval": health_check_seconds,
+        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+        "socket_keepalive": True,
+        "socket_connect_timeout": 3,
+        "socket_timeout": COMMAND_TIMEOUT_SECONDS,
+    }
+
+
+def create_redis(
+    url: str,
+    *,
+    max_connections: int = 50,
+    pool_timeout: float = 5.0,
+    health_check_seconds: float = DEFAULT_REDIS_HEALTH_CHECK_SECONDS,
+) -> Redis:
     """A bytes client for the URL; `memory://name` shares one in-process server per name.
 
     The pool blocks: a burst of requests waits up to `pool_timeout` for a free connection
-    instead of failing (redis-py's default pool raises once it is exhausted).
+    instead of failing (redis-py's default pool raises once it is exhausted). Connections
+    heal on first use (`connection_options`).
     """
     if is_memory_url(url):
         import fakeredis  # imported lazily: only embedded mode needs it
@@ -30,8 +64,7 @@ def create_redis(url: str, *, max_connections: int = 50, pool_timeout: float = 5
         url,
         max_connections=max_connections,
         timeout=pool_timeout,
-        health_check_interval=30,
-        socket_keepalive=True,
+        **connection_options(health_check_seconds),
     )
     return Redis(connection_pool=pool)
 

@@ -18,6 +18,7 @@ DEFAULT_SECRET_KEY = "change-me-in-production"
 MEMORY_URL = "memory://"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_REDIS_HEALTH_CHECK_SECONDS = 15.0
 
 
 class Environment(StrEnum):
@@ -48,6 +49,14 @@ class ServiceSettings(BaseSettings):
     log_format: str = Field(default="json", validation_alias="LOG_FORMAT")
     redis_url: str = Field(default=DEFAULT_REDIS_URL, validation_alias="REDIS_URL")
     redis_prefix: str = Field(default="rechat:", validation_alias="REDIS_PREFIX")
+    redis_health_check_seconds: float = Field(
+        default=DEFAULT_REDIS_HEALTH_CHECK_SECONDS,
+        gt=0,
+        validation_alias="REDIS_HEALTH_CHECK_SECONDS",
+    )
+    """A pooled connection idle this long is PINGed before use; the pub/sub connection of the
+    stream hub is PINGed after this long without traffic and replaced when even that goes
+    unanswered for as long again."""
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Self:

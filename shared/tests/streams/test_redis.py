@@ -114,3 +114,32 @@ return replies
     finally:
         await pipeline.close()
         await client.aclose()
+
+
+async def test_streams_and_stop_watches_work_after_the_connection_idled(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """A quiet spell longer than the health-check interval: the next subscription must be
+    confirmed (redis-py's own health check PINGed inside SUBSCRIBE and raced the reader)."""
+    interval = 0.2
+    gateway = RedisStreamHub(redis_url, redis_prefix, health_check_seconds=interval)
+    worker = RedisStreamHub(redis_url, redis_prefix, health_check_seconds=interval)
+
+    async def one_turn() -> None:
+        message_id = str(uuid.uuid4())
+        async with gateway.attach(message_id, new=True) as events:
+            await worker.append(message_id, "done", {"status": "done"})
+            assert [e.event async for e in events] == ["done"]
+        async with worker.watch_cancel(message_id) as stop:
+            await asyncio.sleep(0)  # let the watch subscribe before the stop goes out
+            await gateway.request_cancel(message_id)
+            assert await asyncio.wait_for(stop.wait(), 10)
+
+    try:
+        await one_turn()  # both pub/sub connections exist and now listen to nothing
+        for _ in range(2):
+            await asyncio.sleep(3 * interval)  # the idle time under test
+            await asyncio.wait_for(asyncio.gather(*(one_turn() for _ in range(5))), 20)
+    finally:
+        await gateway.close()
+        await worker.close()

@@ -97,7 +97,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stack.push_async_callback(engine.dispose)
         if settings.migrate_on_start:
             await upgrade(engine, MIGRATIONS, VERSION_TABLE)
-        redis = create_redis(settings.redis_url, max_connections=settings.redis_max_connections)
+        redis = create_redis(
+            settings.redis_url,
+            max_connections=settings.redis_max_connections,
+            health_check_seconds=settings.redis_health_check_seconds,
+        )
         stack.push_async_callback(redis.aclose)
         bus = await stack.enter_async_context(_bus(settings))
         sessions = create_sessionmaker(engine)
@@ -157,7 +161,11 @@ async def create_admin(
     async with AsyncExitStack() as stack:
         engine = create_engine(settings.resolved_database_url)
         stack.push_async_callback(engine.dispose)
-        redis = create_redis(settings.redis_url, max_connections=settings.redis_max_connections)
+        redis = create_redis(
+            settings.redis_url,
+            max_connections=settings.redis_max_connections,
+            health_check_seconds=settings.redis_health_check_seconds,
+        )
         stack.push_async_callback(redis.aclose)
         runtime = AuthRuntime.build(
             settings,

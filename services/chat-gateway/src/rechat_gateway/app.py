@@ -74,12 +74,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
     if settings.migrate_on_start:
         await upgrade(engine, MIGRATIONS, VERSION_TABLE)
-    redis = create_redis(settings.redis_url, max_connections=256)
+    redis = create_redis(
+        settings.redis_url,
+        max_connections=256,
+        health_check_seconds=settings.redis_health_check_seconds,
+    )
     keys = Keys(settings.redis_prefix)
     http = httpx.AsyncClient()
     dify = DifyClient()
     bus = create_bus(settings.rabbitmq_url, settings.rabbitmq_prefix)
-    hub = create_stream_hub(settings.redis_url, settings.redis_prefix)
+    hub = create_stream_hub(
+        settings.redis_url,
+        settings.redis_prefix,
+        health_check_seconds=settings.redis_health_check_seconds,
+    )
     records = Records(redis, keys, settings.message_record_seconds)
     keepalive = KeepAliveTicker(settings.keepalive_seconds)
     history = HistoryClient(settings.history_internal_url, settings.secret_key, http)

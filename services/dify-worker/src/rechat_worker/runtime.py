@@ -31,13 +31,21 @@ class Worker:
 
     def __init__(self, settings: WorkerSettings) -> None:
         self.settings = settings
-        redis = create_redis(settings.redis_url, max_connections=256)
+        redis = create_redis(
+            settings.redis_url,
+            max_connections=256,
+            health_check_seconds=settings.redis_health_check_seconds,
+        )
         self.context = WorkerContext(
             settings=settings,
             redis=redis,
             keys=Keys(settings.redis_prefix),
             bus=create_bus(settings.rabbitmq_url, settings.rabbitmq_prefix),
-            hub=create_stream_hub(settings.redis_url, settings.redis_prefix),
+            hub=create_stream_hub(
+                settings.redis_url,
+                settings.redis_prefix,
+                health_check_seconds=settings.redis_health_check_seconds,
+            ),
             dify=DifyClient(
                 settings.dify_timeouts(), max_connections=max(100, settings.concurrency * 2)
             ),

@@ -48,7 +48,10 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
                 await upgrade(engine, MIGRATIONS, VERSION_TABLE)
             app.state.engine = engine
             app.state.sessions = create_sessionmaker(engine)
-            redis = create_redis(settings.redis_url)
+            redis = create_redis(
+                settings.redis_url,
+                health_check_seconds=settings.redis_health_check_seconds,
+            )
             stack.push_async_callback(redis.aclose)
             http = await stack.enter_async_context(httpx.AsyncClient())
             keys = key_source or JWKSCache(settings.jwks_url, http, ttl=settings.jwks_cache_seconds)

@@ -12,7 +12,7 @@ Gateway:  async with hub.attach(message_id, last_event_id) as events:
 
 from __future__ import annotations
 
-from rechat_shared.settings import is_memory_url
+from rechat_shared.settings import DEFAULT_REDIS_HEALTH_CHECK_SECONDS, is_memory_url
 from rechat_shared.streams.base import (
     DEFAULT_LOG_MAXLEN,
     DEFAULT_LOG_TTL_SECONDS,
@@ -41,6 +41,7 @@ def create_stream_hub(
     *,
     log_ttl: int = DEFAULT_LOG_TTL_SECONDS,
     log_maxlen: int = DEFAULT_LOG_MAXLEN,
+    health_check_seconds: float = DEFAULT_REDIS_HEALTH_CHECK_SECONDS,
 ) -> StreamHub:
     """The hub for `redis_url`: `memory://…` gives the in-process hub, `redis://…` Redis.
 
@@ -50,4 +51,10 @@ def create_stream_hub(
         return MemoryStreamHub(redis_url, prefix, log_ttl=log_ttl, log_maxlen=log_maxlen)
     from rechat_shared.streams.redis_hub import RedisStreamHub
 
-    return RedisStreamHub(redis_url, prefix, log_ttl=log_ttl, log_maxlen=log_maxlen)
+    return RedisStreamHub(
+        redis_url,
+        prefix,
+        log_ttl=log_ttl,
+        log_maxlen=log_maxlen,
+        health_check_seconds=health_check_seconds,
+    )

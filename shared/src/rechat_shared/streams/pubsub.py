@@ -3,9 +3,18 @@ the process listens to: a single reader task dispatches each message to the list
 channel.
 
 `subscribe` returns once Redis confirmed the subscription, which is what makes "subscribe,
-then read the log" race-free. After a lost connection redis-py reconnects and resubscribes
-every channel; a second confirmation of a channel tells its listeners to resync (their live
-feed may have missed messages meanwhile).
+then read the log" race-free. After a lost connection the reader drops it and reconnects, and
+redis-py resubscribes every channel; a second confirmation of a channel tells its listeners to
+resync (their live feed may have missed messages meanwhile).
+
+Only the reader task ever reads the connection. redis-py's own health check cannot be used on
+it: the PING it sends inside the next command reads the reply itself, while the reader task
+is already waiting on the socket (`read() called while another coroutine is already waiting`),
+so the first SUBSCRIBE after an idle interval failed. The connection therefore comes from a
+pool without health checks, and the mux keeps it alive itself: after `keepalive` seconds with
+nothing heard, the sending task writes a PING, the reader reads its PONG like any other reply;
+when nothing at all comes back within another `keepalive`, the connection is taken for dead
+(a network cut, a frozen Redis) and replaced.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -27,6 +36,7 @@ from rechat_shared.streams.base import StreamUnavailable
 logger = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT = 3.0
+KEEPALIVE_SECONDS = 15.0
 RECONNECT_DELAY = 0.5
 _STOP_TIMEOUT = 1.0
 _SEND_ATTEMPTS = 2
@@ -47,17 +57,30 @@ class _Channel:
     )
 
 
+Command = Literal["subscribe", "unsubscribe", "ping"]
+
+
 class PubSubMux:
-    def __init__(self, client: Redis, subscribe_timeout: float = SUBSCRIBE_TIMEOUT) -> None:
+    """`client` must be the mux's own, on a pool without health checks (see the module)."""
+
+    def __init__(
+        self,
+        client: Redis,
+        subscribe_timeout: float = SUBSCRIBE_TIMEOUT,
+        keepalive: float = KEEPALIVE_SECONDS,
+    ) -> None:
         self.subscribe_timeout = subscribe_timeout
+        self.keepalive = keepalive
         self._pubsub = client.pubsub()
         self._channels: dict[bytes, _Channel] = {}
-        # (subscribe?, channel) in call order: SUBSCRIBE after UNSUBSCRIBE of the same channel
+        # (command, channel) in call order: SUBSCRIBE after UNSUBSCRIBE of the same channel
         # must reach Redis in that order, so one task sends them all.
-        self._commands: deque[tuple[bool, bytes]] = deque()
+        self._commands: deque[tuple[Command, bytes]] = deque()
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._keeper: asyncio.Task[None] | None = None
+        self._last_heard = 0.0
         self._closed = False
 
     async def subscribe(self, channel: str, listener: Listener) -> None:
@@ -69,7 +92,7 @@ class PubSubMux:
         if entry is None:
             entry = self._channels[name] = _Channel()
             entry.listeners.add(listener)
-            self._send(True, name)
+            self._send("subscribe", name)
         else:
             entry.listeners.add(listener)
         try:
@@ -92,12 +115,12 @@ class PubSubMux:
             del self._channels[name]
             if not entry.confirmed.done():
                 entry.confirmed.cancel()
-            self._send(False, name)
+            self._send("unsubscribe", name)
 
-    def _send(self, subscribe: bool, name: bytes) -> None:
+    def _send(self, command: Command, name: bytes = b"") -> None:
         if self._closed:
             return
-        self._commands.append((subscribe, name))
+        self._commands.append((command, name))
         self._wakeup.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="stream-hub:pubsub-send")
@@ -108,51 +131,85 @@ class PubSubMux:
             await self._wakeup.wait()
             self._wakeup.clear()
             while self._commands:
-                subscribe, name = self._commands.popleft()
+                command, name = self._commands.popleft()
                 names = [name]
-                while self._commands and self._commands[0][0] == subscribe:
+                while self._commands and self._commands[0][0] == command:
                     names.append(self._commands.popleft()[1])
-                await self._execute(subscribe, names)
+                await self._execute(command, names)
 
-    async def _execute(self, subscribe: bool, names: list[bytes]) -> None:
+    async def _execute(self, command: Command, names: list[bytes]) -> None:
+        """Send one command; a failure fails the subscriptions waiting for it, never the
+        sending task (it must outlive anything, or later subscriptions wait in vain)."""
         for attempt in range(_SEND_ATTEMPTS):
             try:
-                if subscribe:
+                if command == "subscribe":
                     await self._pubsub.subscribe(*names)
-                else:
+                elif command == "unsubscribe":
                     await self._pubsub.unsubscribe(*names)
+                else:
+                    await self._pubsub.ping()
                 break
-            except _CONNECTION_ERRORS as exc:
-                # redis-py reconnects after the failure: the next attempt may well succeed
-                logger.warning("pub/sub command failed (%r)", exc)
-                if attempt + 1 < _SEND_ATTEMPTS:
+            except Exception as exc:
+                logger.warning("pub/sub %s failed (%r)", command, exc)
+                if attempt + 1 < _SEND_ATTEMPTS and isinstance(exc, _CONNECTION_ERRORS):
+                    await self._drop_connection()  # the next attempt connects afresh
                     continue
-                if subscribe:  # redis-py did not record them: they will not be resubscribed
+                if command == "subscribe":  # not recorded by redis-py: never resubscribed
                     failure = StreamUnavailable(f"Redis is unavailable: {exc!r}")
                     for name in names:
                         entry = self._channels.get(name)
                         if entry is not None and not entry.confirmed.done():
                             entry.confirmed.set_exception(failure)
                 return
-        if subscribe and (self._reader is None or self._reader.done()):
+        if command == "subscribe" and (self._reader is None or self._reader.done()):
+            self._last_heard = asyncio.get_running_loop().time()
             self._reader = asyncio.create_task(self._read(), name="stream-hub:pubsub")
+            self._keeper = asyncio.create_task(self._keep_alive(), name="stream-hub:keepalive")
+
+    async def _keep_alive(self) -> None:
+        """PING after `keepalive` seconds of silence; no reply at all within another
+        `keepalive`: the connection is dead without saying so, replace it."""
+        loop = asyncio.get_running_loop()
+        while not self._closed:
+            await asyncio.sleep(self.keepalive)
+            if loop.time() - self._last_heard < self.keepalive:
+                continue
+            pinged_at = loop.time()
+            self._send("ping")
+            await asyncio.sleep(self.keepalive)
+            if self._last_heard < pinged_at:
+                logger.warning("pub/sub connection silent for %.0f s; reconnecting", self.keepalive)
+                await self._drop_connection()
+
+    async def _drop_connection(self) -> None:
+        """Close the socket: a reader waiting on it wakes with an error, the next command or
+        read connects again (and redis-py resubscribes every channel on connect)."""
+        connection = self._pubsub.connection
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.disconnect(nowait=True)
 
     async def _read(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._closed:
             try:
                 response = await self._pubsub.parse_response(block=True)
+                self._last_heard = loop.time()
                 if _is_message(response):
                     # the hot path: a published event needs none of redis-py's bookkeeping
                     self._deliver(response[1], response[2])
                     continue
                 message = await self._pubsub.handle_message(response)  # type: ignore[no-untyped-call]
             except _CONNECTION_ERRORS as exc:
-                # the next read reconnects, and redis-py resubscribes every channel
+                # redis-py leaves a failed pub/sub connection marked connected: drop it, so
+                # the next read reconnects (and redis-py resubscribes every channel)
                 logger.warning("pub/sub connection lost (%r); reconnecting", exc)
+                await self._drop_connection()
                 await asyncio.sleep(RECONNECT_DELAY)
                 continue
             except Exception:  # the one reader must outlive a surprise (e.g. a garbled reply)
                 logger.exception("pub/sub read failed")
+                await self._drop_connection()  # what the parser holds is unknown now
                 await asyncio.sleep(RECONNECT_DELAY)
                 continue
             if message is not None:
@@ -178,7 +235,7 @@ class PubSubMux:
             name = message["channel"]
             entry = self._channels.get(name)
             if entry is None:  # left meanwhile (or resubscribed after a reconnect): drop it
-                self._send(False, name)
+                self._send("unsubscribe", name)
             elif not entry.confirmed.done():
                 entry.confirmed.set_result(None)
             else:  # subscribed again after a reconnect: live messages may have been missed
@@ -187,7 +244,7 @@ class PubSubMux:
 
     async def close(self) -> None:
         self._closed = True
-        for task in (self._writer, self._reader):
+        for task in (self._writer, self._reader, self._keeper):
             if task is not None:
                 await _stop(task)
         with contextlib.suppress(*_CONNECTION_ERRORS):

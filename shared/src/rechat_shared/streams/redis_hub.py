@@ -17,11 +17,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from rechat_shared.events import StreamEvent, StreamEventName
 from rechat_shared.redis import Keys
+from rechat_shared.settings import DEFAULT_REDIS_HEALTH_CHECK_SECONDS
 from rechat_shared.streams.autopipeline import AutoPipeline, BatchScript
 from rechat_shared.streams.base import (
     DEFAULT_CANCEL_TTL_SECONDS,
@@ -36,6 +37,9 @@ from rechat_shared.streams.subscription import RESYNC, LogSubscription
 from rechat_shared.streams.wire import decode_live, dump_data, event_from_entry
 
 logger = logging.getLogger(__name__)
+
+_ARM_RETRY_SECONDS = 0.1
+_ARM_RETRY_MAX_SECONDS = 2.0
 
 # KEYS: seq, log, channel of each event. ARGV: log ttl, log maxlen, then name, data of each.
 _APPEND = """
@@ -73,6 +77,7 @@ class RedisStreamHub:
         client_name: str | None = None,
         max_connections: int = 32,
         subscribe_timeout: float = SUBSCRIBE_TIMEOUT,
+        health_check_seconds: float = DEFAULT_REDIS_HEALTH_CHECK_SECONDS,
     ) -> None:
         self.prefix = prefix
         self.keys = Keys(prefix)
@@ -80,12 +85,12 @@ class RedisStreamHub:
         self.log_maxlen = log_maxlen
         self.cancel_ttl = cancel_ttl
         # Blocking pool: a burst of attaches (each reads its log) waits for a free connection
-        # instead of failing; the pub/sub connection is made apart from the pool.
+        # instead of failing.
         pool = BlockingConnectionPool.from_url(
             url,
             max_connections=max_connections,
             timeout=5,
-            health_check_interval=30,
+            health_check_interval=health_check_seconds,
             socket_keepalive=True,
             socket_connect_timeout=3,
             client_name=client_name,
@@ -96,7 +101,20 @@ class RedisStreamHub:
         self._client = Redis.from_pool(pool)
         script = BatchScript(_APPEND, keys_per_item=3, args_per_item=2, args=(log_ttl, log_maxlen))
         self._pipeline = AutoPipeline(self._client, script)
-        self._mux = PubSubMux(self._client, subscribe_timeout)
+        # The pub/sub connection has a pool of its own without redis-py's health check, whose
+        # PING would race the mux's reader for the socket; the mux keeps it alive itself.
+        pubsub_pool = ConnectionPool.from_url(
+            url,
+            max_connections=1,
+            health_check_interval=0,
+            socket_keepalive=True,
+            socket_connect_timeout=3,
+            socket_timeout=5,
+            client_name=client_name,
+            protocol=2,
+        )
+        self._pubsub_client = Redis.from_pool(pubsub_pool)
+        self._mux = PubSubMux(self._pubsub_client, subscribe_timeout, health_check_seconds)
         self._open: set[LogSubscription] = set()
 
     def channel(self, message_id: str) -> str:
@@ -168,26 +186,44 @@ class RedisStreamHub:
     @asynccontextmanager
     async def watch_cancel(self, message_id: str) -> AsyncIterator[CancelWatch]:
         """The watch is armed in the background (subscribe, then look for a stop asked
-        before), so those two round trips do not delay the worker's call to Dify."""
+        before), so those two round trips do not delay the worker's call to Dify. Arming
+        retries while Redis is away; after a reconnect the stop key is read again, since a
+        stop published meanwhile never reached the connection."""
         watch = CancelWatch()
-        listener = Listener(lambda _: watch.set(), lambda: None)
         key = self.cancel_key(message_id)
+        checks: set[asyncio.Task[None]] = set()
+
+        async def look() -> None:
+            with contextlib.suppress(StreamUnavailable, RedisError, OSError):
+                if await self.cancelled(message_id):  # asked while we were not listening
+                    watch.set()
+
+        def on_resync() -> None:
+            task = asyncio.create_task(look(), name="stream-hub:watch-cancel-resync")
+            checks.add(task)
+            task.add_done_callback(checks.discard)
+
+        listener = Listener(lambda _: watch.set(), on_resync)
 
         async def arm() -> None:
-            try:
-                await self._mux.subscribe(key, listener)
-                if await self.cancelled(message_id):  # asked before we started listening
-                    watch.set()
-            except (StreamUnavailable, RedisError, OSError) as exc:
-                logger.warning("a stop of %s cannot reach this worker: %r", message_id, exc)
+            delay = _ARM_RETRY_SECONDS
+            while True:
+                try:
+                    await self._mux.subscribe(key, listener)
+                    break
+                except (StreamUnavailable, RedisError, OSError) as exc:
+                    logger.warning("the stop watch of %s waits for Redis: %r", message_id, exc)
+                    await asyncio.sleep(delay)
+                    delay = min(2 * delay, _ARM_RETRY_MAX_SECONDS)
+            await look()
 
         arming = asyncio.create_task(arm(), name="stream-hub:watch-cancel")
         try:
             yield watch
         finally:
-            arming.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await arming
+            for task in (arming, *checks):
+                task.cancel()
+            await asyncio.gather(arming, *checks, return_exceptions=True)
             self._mux.unsubscribe(key, listener)
 
     async def close(self) -> None:
@@ -196,3 +232,4 @@ class RedisStreamHub:
         await self._mux.close()
         await self._pipeline.close()
         await self._client.aclose()
+        await self._pubsub_client.aclose()
