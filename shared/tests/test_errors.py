@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from rechat_shared.errors import Conflict, TooManyRequests, install_error_handlers
+from rechat_shared.errors import EmailTaken, TooManyRequests, install_error_handlers
 
 
 class Body(BaseModel):
@@ -20,7 +20,7 @@ def make_app() -> FastAPI:
     @app.post("/things")
     async def create(body: Body) -> dict[str, str]:
         if body.name == "taken":
-            raise Conflict("That name is taken", code="name_taken")
+            raise EmailTaken()
         if body.name == "fast":
             raise TooManyRequests("Slow down", retry_after=7)
         return {"name": body.name}
@@ -33,7 +33,7 @@ async def test_envelope_for_business_validation_and_routing_errors() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         conflict = await client.post("/things", json={"name": "taken"})
         assert conflict.status_code == 409
-        assert conflict.json() == {"error": "name_taken", "detail": "That name is taken"}
+        assert conflict.json() == {"error": "email_taken", "detail": EmailTaken.default_detail}
 
         limited = await client.post("/things", json={"name": "fast"})
         assert limited.status_code == 429

@@ -28,7 +28,17 @@ from pydantic import BaseModel, SecretStr
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from rechat_shared.errors import Forbidden, ServiceUnavailable, Unauthorized
+from rechat_shared.errors import (
+    AccountDisabled,
+    AccountPending,
+    AdminRequired,
+    InvalidToken,
+    ServiceAuthRequired,
+    ServiceUnavailable,
+    TokenExpired,
+    TokenRevoked,
+    Unauthorized,
+)
 from rechat_shared.redis import Keys
 from rechat_shared.settings import JWTVerifySettings
 
@@ -73,7 +83,7 @@ class JWKSCache:
             if (kid not in self._keys and stale >= self._min_refetch) or stale >= self._ttl:
                 await self._refresh()
         if kid not in self._keys:
-            raise Unauthorized("Unknown signing key", code="invalid_token")
+            raise InvalidToken("Unknown signing key")
         return self._keys[kid]
 
     async def _refresh(self) -> None:
@@ -116,7 +126,7 @@ class TokenVerifier:
         await self._check_not_revoked(str(claims["sub"]), float(claims["iat"]))
         role = claims["role"]
         if role not in ("admin", "user", "pending"):
-            raise Unauthorized("Invalid token", code="invalid_token")
+            raise InvalidToken()
         return Principal(user_id=str(claims["sub"]), role=role, token_id=str(claims["jti"]))
 
     async def _verified_claims(self, token: str) -> dict[str, Any]:
@@ -127,7 +137,7 @@ class TokenVerifier:
             kid, claims = remembered
             if claims["exp"] + self._settings.jwt_leeway_seconds <= time.time():
                 del self._verified[token]
-                raise Unauthorized("Token expired", code="token_expired")
+                raise TokenExpired()
             await self._keys.key_for(kid)  # a withdrawn key raises here
             return claims
         kid, claims = await self._decode(token)
@@ -141,10 +151,10 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
-            raise Unauthorized("Invalid token", code="invalid_token") from exc
+            raise InvalidToken() from exc
         algorithm, kid = header.get("alg"), header.get("kid")
         if algorithm not in ALLOWED_ALGORITHMS or not isinstance(kid, str):
-            raise Unauthorized("Invalid token", code="invalid_token")
+            raise InvalidToken()
         key = await self._keys.key_for(kid)
         try:
             claims: dict[str, Any] = jwt.decode(
@@ -157,9 +167,9 @@ class TokenVerifier:
                 options={"require": REQUIRED_CLAIMS},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise Unauthorized("Token expired", code="token_expired") from exc
+            raise TokenExpired() from exc
         except jwt.PyJWTError as exc:
-            raise Unauthorized("Invalid token", code="invalid_token") from exc
+            raise InvalidToken() from exc
         return kid, claims
 
     async def _check_not_revoked(self, user_id: str, issued_at: float) -> None:
@@ -168,10 +178,10 @@ class TokenVerifier:
         except RedisError as exc:
             raise ServiceUnavailable("Session store unavailable") from exc
         if state.get(b"disabled") == b"1":
-            raise Forbidden("This account has been deactivated", code="account_disabled")
+            raise AccountDisabled()
         not_before = state.get(b"nbf")
         if not_before is not None and issued_at < float(not_before):
-            raise Unauthorized("Token revoked", code="token_revoked")
+            raise TokenRevoked()
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -194,13 +204,13 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 async def require_member(principal: CurrentPrincipal) -> Principal:
     """A signed-in, activated account (`user` or `admin`); pending accounts get 403."""
     if principal.role == "pending":
-        raise Forbidden("Your account is awaiting activation", code="account_pending")
+        raise AccountPending()
     return principal
 
 
 async def require_admin(principal: CurrentPrincipal) -> Principal:
     if principal.role != "admin":
-        raise Forbidden("Administrator role required", code="admin_required")
+        raise AdminRequired()
     return principal
 
 
@@ -218,4 +228,4 @@ def service_token(secret: SecretStr, audience: str) -> str:
 
 def check_service_token(secret: SecretStr, audience: str, presented: str | None) -> None:
     if presented is None or not hmac.compare_digest(presented, service_token(secret, audience)):
-        raise Unauthorized("Service authentication required", code="service_auth_required")
+        raise ServiceAuthRequired()

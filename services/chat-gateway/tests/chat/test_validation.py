@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from rechat_shared.errors import MessageNotFound
 from rechat_shared.testing.emulator import RunningEmulator
 
 from ..conftest import Gateway
@@ -82,6 +83,7 @@ async def test_foreign_messages_and_conversations_are_not_found(
     ]:
         response = await gateway.client.request(method, path, headers=user)
         assert response.status_code == 404
+        assert response.json()["error"] == MessageNotFound.code
     rated = await gateway.client.post(
         "/api/chat/messages/nope/feedback", json={"rating": "like"}, headers=user
     )

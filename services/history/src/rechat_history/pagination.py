@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
-from rechat_shared.errors import BadRequest
+from rechat_shared.errors import InvalidCursor
 
 T = TypeVar("T")
 MAX_CURSOR_LENGTH = 300
@@ -31,10 +31,10 @@ def decode_cursor(cursor: str, size: int) -> list[str]:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise BadRequest("Invalid cursor", code="invalid_cursor") from exc
+        raise InvalidCursor() from exc
     parts = text.split("|", size - 1)
     if len(parts) != size:
-        raise BadRequest("Invalid cursor", code="invalid_cursor")
+        raise InvalidCursor()
     return parts
 
 
@@ -42,7 +42,7 @@ def cursor_time(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise BadRequest("Invalid cursor", code="invalid_cursor") from exc
+        raise InvalidCursor() from exc
     if moment.tzinfo is None:
-        raise BadRequest("Invalid cursor", code="invalid_cursor")
+        raise InvalidCursor()
     return moment

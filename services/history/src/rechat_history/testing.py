@@ -13,7 +13,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from rechat_shared.db import utcnow
-from rechat_shared.errors import Unauthorized
+from rechat_shared.errors import InvalidToken
 from rechat_shared.events import (
     AnyBusEvent,
     ChatCompleted,
@@ -46,7 +46,7 @@ class KeyRing:
     async def key_for(self, kid: str) -> jwt.PyJWK:
         keys = parse_jwks(self.jwks())
         if kid not in keys:
-            raise Unauthorized("Unknown signing key", code="invalid_token")
+            raise InvalidToken("Unknown signing key")
         return keys[kid]
 
     def token(self, user_id: str, role: str = "user") -> str:

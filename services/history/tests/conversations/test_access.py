@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from rechat_history.testing import ChatScript, KeyRing, new_id
+from rechat_shared.errors import ConversationNotFound, MessageNotFound
 
 OWNER, INTRUDER = "owner-1", "intruder-1"
 
@@ -39,7 +40,8 @@ async def test_another_users_ids_are_not_found(
     for method, url, body in _routes(owned):
         response = await client.request(method, url, json=body, headers=intruder)
         assert response.status_code == 404, (method, url, response.text)
-        assert response.json()["error"] == "not_found"
+        expected = MessageNotFound if "/api/messages/" in url else ConversationNotFound
+        assert response.json()["error"] == expected.code, (method, url)
     for method, url, body in _routes(owned):  # the owner gets each of them
         response = await client.request(method, url, json=body, headers=owner)
         assert response.status_code in (200, 204), (method, url, response.text)

@@ -14,7 +14,7 @@ from rechat_auth.sessions.repository import RefreshTokenRepository
 from rechat_auth.users.repository import UserRepository, UserSort
 from rechat_auth.users.service import UserService, announce_change
 from rechat_shared.db import utcnow
-from rechat_shared.errors import Conflict, NotFound
+from rechat_shared.errors import LastAdmin, UserNotFound
 
 
 class AdminService:
@@ -32,7 +32,7 @@ class AdminService:
     async def get_user(self, user_id: str, *, lock: bool = False) -> User:
         user = await self.users.get(user_id, lock=lock)
         if user is None:
-            raise NotFound("No such user", code="user_not_found")
+            raise UserNotFound()
         return user
 
     async def _serialise(self) -> None:
@@ -79,10 +79,7 @@ class AdminService:
     async def _keep_an_admin(self, leaving: User) -> None:
         others = [admin for admin in await self.users.active_admin_ids() if admin != leaving.id]
         if not others:
-            raise Conflict(
-                "The last active administrator cannot be demoted, deactivated or deleted",
-                code="last_admin",
-            )
+            raise LastAdmin()
 
     async def settings(self) -> AuthSettings:
         return await AuthSettingsRepository(self.work.session).get()

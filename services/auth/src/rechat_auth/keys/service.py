@@ -16,7 +16,7 @@ from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
 
 from rechat_auth.config import Settings
 from rechat_auth.keys.repository import previous_public_key_pem, private_key_pem
-from rechat_shared.errors import Unauthorized
+from rechat_shared.errors import InvalidToken
 
 PublicKey = Ed25519PublicKey | RSAPublicKey
 PrivateKey = Ed25519PrivateKey | RSAPrivateKey
@@ -77,7 +77,7 @@ class Keyring:
         try:
             return self._verification[kid]
         except KeyError:
-            raise Unauthorized("Unknown signing key", code="invalid_token") from None
+            raise InvalidToken("Unknown signing key") from None
 
 
 def load_keyring(settings: Settings) -> Keyring:

@@ -18,7 +18,13 @@ from rechat_auth.users.repository import UserRepository
 from rechat_auth.users.schemas import User as UserSchema
 from rechat_auth.users.schemas import normalize_email
 from rechat_shared.db import unit_of_work, utcnow
-from rechat_shared.errors import Forbidden, TooManyRequests, Unauthorized
+from rechat_shared.errors import (
+    AccountDisabled,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    RefreshTokenReused,
+    TooManyRequests,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,19 +32,6 @@ logger = logging.getLogger(__name__)
 def hash_refresh_token(token: str) -> str:
     """Refresh tokens are 256 random bits, so one fast hash is enough to store them safely."""
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
-
-
-def invalid_credentials() -> Unauthorized:
-    """One answer for an unknown email and a wrong password alike."""
-    return Unauthorized("Invalid email or password", code="invalid_credentials")
-
-
-def invalid_refresh_token() -> Unauthorized:
-    return Unauthorized("Session expired; please sign in again", code="invalid_refresh_token")
-
-
-def account_disabled() -> Forbidden:
-    return Forbidden("This account has been deactivated", code="account_disabled")
 
 
 @dataclass(frozen=True)
@@ -91,14 +84,14 @@ class SessionService:
         if user is None:
             await passwords.verify_decoy(password)
             LOGINS.labels("invalid_credentials").inc()
-            raise invalid_credentials()
+            raise InvalidCredentials()  # one answer for an unknown email and a wrong password alike
         if not await passwords.verify(user.password_hash, password):
             LOGINS.labels("invalid_credentials").inc()
             logger.info("login with a wrong password", extra={"user_id": user.id})
-            raise invalid_credentials()
+            raise InvalidCredentials()
         if not user.active:
             LOGINS.labels("account_disabled").inc()
-            raise account_disabled()
+            raise AccountDisabled()
         await self.runtime.throttle.succeeded(email, client_ip)
         LOGINS.labels("success").inc()
         if passwords.needs_rehash(user.password_hash):
@@ -113,7 +106,7 @@ class SessionService:
         now = utcnow()
         if token is None or token.revoked_at is not None or token.expires_at <= now:
             REFRESHES.labels("invalid").inc()
-            raise invalid_refresh_token()
+            raise InvalidRefreshToken()
         if token.used_at is not None or not await self.tokens.claim(token.id, now):
             REFRESHES.labels("reused").inc()
             logger.warning(
@@ -121,15 +114,12 @@ class SessionService:
                 extra={"user_id": token.user_id, "family_id": token.family_id},
             )
             await self._revoke_leaked_family(token)
-            raise Unauthorized(
-                "This session was revoked because its refresh token was reused",
-                code="refresh_token_reused",
-            )
+            raise RefreshTokenReused()
         user = await self.users.get(token.user_id)
         if user is None:
-            raise invalid_refresh_token()
+            raise InvalidRefreshToken()
         if not user.active:
-            raise account_disabled()
+            raise AccountDisabled()
         REFRESHES.labels("rotated").inc()
         return await self.open(user, family_id=token.family_id)
 

@@ -6,7 +6,7 @@ import hashlib
 
 from redis.asyncio import Redis
 
-from rechat_shared.errors import TooManyRequests
+from rechat_shared.errors import LoginThrottled
 from rechat_shared.redis import Keys
 
 
@@ -47,11 +47,7 @@ class LoginThrottle:
         if ip_count > self._per_ip:
             waits.append(ip_ttl)
         if waits:
-            raise TooManyRequests(
-                "Too many login attempts; try again later",
-                retry_after=max(int(wait) for wait in waits),
-                code="login_throttled",
-            )
+            raise LoginThrottled(retry_after=max(int(wait) for wait in waits))
 
     async def succeeded(self, email: str, ip: str) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:

@@ -16,7 +16,13 @@ from rechat_auth.sessions.repository import RefreshTokenRepository
 from rechat_auth.users.repository import UserRepository
 from rechat_auth.users.schemas import UserCreate
 from rechat_shared.db import utcnow
-from rechat_shared.errors import BadRequest, Conflict, Forbidden, Unauthorized
+from rechat_shared.errors import (
+    AccountDisabled,
+    EmailTaken,
+    InvalidToken,
+    SignupClosed,
+    WrongPassword,
+)
 from rechat_shared.events import UserChanged
 from rechat_shared.security import Principal, Role
 
@@ -77,13 +83,13 @@ class UserService:
         settings = await AuthSettingsRepository(self.work.session).get(lock=True)
         first = not await self.users.exists(locking=True)
         if not first and not settings.signup_open:
-            raise Forbidden("Sign-up is closed", code="signup_closed")
+            raise SignupClosed()
         role = "admin" if first else settings.default_role
         return await self.create(data.email, data.password, data.name, role=role)
 
     async def create(self, email: str, password: str, name: str, *, role: Role) -> User:
         if await self.users.get_by_email(email) is not None:
-            raise Conflict("An account with this email already exists", code="email_taken")
+            raise EmailTaken()
         user = User(
             email=email,
             name=name,
@@ -95,18 +101,16 @@ class UserService:
             async with self.work.session.begin_nested():
                 await self.users.add(user)
         except IntegrityError:  # registered concurrently
-            raise Conflict(
-                "An account with this email already exists", code="email_taken"
-            ) from None
+            raise EmailTaken() from None
         await announce_change(self.work, self.runtime, user, "created")
         return user
 
     async def current(self, principal: Principal) -> User:
         user = await self.users.get(principal.user_id)
         if user is None:
-            raise Unauthorized("This account no longer exists", code="invalid_token")
+            raise InvalidToken("This account no longer exists")
         if not user.active:
-            raise Forbidden("This account has been deactivated", code="account_disabled")
+            raise AccountDisabled()
         return user
 
     async def rename(self, principal: Principal, name: str) -> User:
@@ -121,7 +125,7 @@ class UserService:
         """Needs the current password; every other session of the user ends."""
         user = await self.current(principal)
         if not await self.runtime.passwords.verify(user.password_hash, current):
-            raise BadRequest("The current password is wrong", code="wrong_password")
+            raise WrongPassword()
         await self.set_password(user, new, keep_family=keep_family)
 
     async def set_password(self, user: User, new: str, *, keep_family: str | None = None) -> None:

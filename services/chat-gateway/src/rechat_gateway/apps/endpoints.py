@@ -6,9 +6,10 @@ from fastapi import APIRouter, status
 
 from rechat_gateway.apps.dependencies import AppServiceDep
 from rechat_gateway.apps.schemas import AdminApp, App, AppCreate, AppTestResult, AppUpdate
+from rechat_shared.errors import error_responses
 from rechat_shared.security import ActiveUser, AdminUser
 
-router = APIRouter(tags=["apps"])
+router = APIRouter(tags=["apps"], responses=error_responses(401, 403, 404))
 
 
 @router.get("/api/apps", response_model=list[App])

@@ -22,7 +22,7 @@ from rechat_shared.dify import (
     DifyTimeoutError,
     DifyTransportError,
 )
-from rechat_shared.errors import NotFound
+from rechat_shared.errors import AppNotFound
 from rechat_shared.events import DifyTarget
 from rechat_shared.security import Principal
 
@@ -57,7 +57,7 @@ class AppService:
     async def get(self, app_id: str) -> AppRow:
         app = await self.repository.get(app_id)
         if app is None:
-            raise NotFound("App not found", code="app_not_found")
+            raise AppNotFound()
         return app
 
     async def create(self, body: AppCreate) -> AppRow:
@@ -128,7 +128,7 @@ class AppService:
                 self.repository.detach(app)
             self.cache.put(app_id, app)
         if app is None or not is_visible(app, principal):
-            raise NotFound("App not found", code="app_not_found")
+            raise AppNotFound()
         return app
 
     async def describe(self, app: AppRow) -> App:

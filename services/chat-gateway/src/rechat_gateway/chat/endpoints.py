@@ -9,9 +9,12 @@ from fastapi import APIRouter, Depends, Request, status
 from rechat_gateway.chat.dependencies import ChatServiceDep, LastEventId, check_body_size
 from rechat_gateway.chat.schemas import ChatMessageCreate, FeedbackCreate, StopResult
 from rechat_gateway.chat.sse import EventStreamResponse
+from rechat_shared.errors import error_responses
 from rechat_shared.security import ActiveUser
 
-router = APIRouter(prefix="/api/chat", tags=["chat"])
+router = APIRouter(
+    prefix="/api/chat", tags=["chat"], responses=error_responses(401, 403, 404, 409, 413, 429)
+)
 
 EVENT_STREAM: dict[int | str, dict[str, Any]] = {
     200: {

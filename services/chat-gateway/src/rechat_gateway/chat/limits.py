@@ -8,7 +8,7 @@ import time
 from redis.asyncio import Redis
 
 from rechat_shared.conversation_lock import release_conversation
-from rechat_shared.errors import Conflict, TooManyRequests
+from rechat_shared.errors import ConversationBusy, RateLimited
 from rechat_shared.redis import Keys
 
 
@@ -37,14 +37,9 @@ class TurnGate:
             if locked:
                 await self._redis.delete(lock_key)
             retry_after = int((bucket + 1) * self._window - time.time()) + 1
-            raise TooManyRequests(
-                "Too many messages; try again shortly", retry_after=retry_after, code="rate_limited"
-            )
+            raise RateLimited(retry_after=retry_after)
         if not locked:
-            raise Conflict(
-                "An answer is still being generated in this conversation",
-                code="conversation_busy",
-            )
+            raise ConversationBusy()
 
     async def release(self, conversation_id: str, message_id: str) -> None:
         await release_conversation(self._redis, self._keys, conversation_id, message_id)

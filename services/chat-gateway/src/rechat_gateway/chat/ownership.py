@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from rechat_gateway.chat.history import ConversationInfo, HistoryClient
 from rechat_gateway.chat.records import Records
-from rechat_shared.errors import NotFound
+from rechat_shared.errors import ConversationNotFound
 
 CACHE_LIMIT = 10_000
 
@@ -33,11 +33,11 @@ class ConversationDirectory:
         owner = await self._records.owner(conversation_id)
         if owner is not None:
             if owner.user_id != user_id:
-                raise _not_found()
+                raise ConversationNotFound()
             return OwnedConversation(conversation_id, owner.app_id, dify_id)
         info = await self._lookup(conversation_id)
         if info is None or info.user_id != user_id:
-            raise _not_found()
+            raise ConversationNotFound()
         return OwnedConversation(conversation_id, info.app_id, dify_id or info.dify_conversation_id)
 
     async def _lookup(self, conversation_id: str) -> ConversationInfo | None:
@@ -51,7 +51,3 @@ class ConversationDirectory:
                 self._cache.clear()
             self._cache[conversation_id] = (now + self._cache_seconds, info)
         return info
-
-
-def _not_found() -> NotFound:
-    return NotFound("Conversation not found", code="conversation_not_found")

@@ -19,7 +19,12 @@ from rechat_gateway.chat.sse import EventStreamResponse, KeepAliveTicker, sse_bo
 from rechat_gateway.config import GatewaySettings
 from rechat_gateway.models import App
 from rechat_shared.bus import EventBus
-from rechat_shared.errors import BadRequest, NotFound, PayloadTooLarge, UnprocessableEntity
+from rechat_shared.errors import (
+    AppMismatch,
+    MessageNotFound,
+    PayloadTooLarge,
+    UnprocessableEntity,
+)
 from rechat_shared.events import ChatFeedback, ChatRequested, StreamEvent, new_id
 from rechat_shared.redis import dify_user_id
 from rechat_shared.security import Principal
@@ -73,7 +78,7 @@ class ChatService:
         if body.conversation_id is not None:
             owned = await self.directory.owned(body.conversation_id, principal.user_id)
             if owned.app_id != app.id:
-                raise BadRequest("The conversation belongs to another app", code="app_mismatch")
+                raise AppMismatch()
             turn.conversation_id = owned.conversation_id
             turn.dify_conversation_id = owned.dify_conversation_id
         return await self._start(principal, app, turn)
@@ -141,7 +146,7 @@ class ChatService:
     async def _owned(self, message_id: str, principal: Principal) -> MessageRecord:
         record = await self.records.message(message_id)
         if record is None or record.user_id != principal.user_id:
-            raise NotFound("Message not found", code="message_not_found")
+            raise MessageNotFound()
         return record
 
     def _check_sizes(self, body: ChatMessageCreate) -> None:

@@ -10,9 +10,12 @@ from rechat_gateway.apps.dependencies import AppServiceDep
 from rechat_gateway.clients import ClientsDep
 from rechat_gateway.files import service
 from rechat_gateway.files.schemas import UploadedFile
+from rechat_shared.errors import error_responses
 from rechat_shared.security import ActiveUser
 
-router = APIRouter(prefix="/api/files", tags=["files"])
+router = APIRouter(
+    prefix="/api/files", tags=["files"], responses=error_responses(401, 403, 404, 413, 502)
+)
 
 
 @router.post("", response_model=UploadedFile, status_code=status.HTTP_201_CREATED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rechat_gateway.apps.service import AppService
 from rechat_gateway.files.schemas import FileKind, UploadedFile
 from rechat_shared.dify import DifyAPIError, DifyBadRequestError, DifyError
-from rechat_shared.errors import BadGateway, BadRequest, PayloadTooLarge
+from rechat_shared.errors import BadGateway, FileRejected, PayloadTooLarge
 from rechat_shared.redis import dify_user_id
 from rechat_shared.security import Principal
 
@@ -39,7 +39,7 @@ async def upload(
             apps.dify_app(app), dify_user_id(principal.user_id), name, content, mime_type
         )
     except DifyBadRequestError as exc:
-        raise BadRequest(f"Dify refused the file: {exc.message}", code="file_rejected") from exc
+        raise FileRejected(f"Dify refused the file: {exc.message}") from exc
     except DifyAPIError as exc:
         raise BadGateway(f"Dify could not store the file ({exc.status})") from exc
     except DifyError as exc:

@@ -13,13 +13,13 @@ from rechat_history.conversations.schemas import (
 from rechat_history.models import Conversation as ConversationRow
 from rechat_history.pagination import Page, cursor_time, decode_cursor, encode_cursor
 from rechat_shared.db import utcnow
-from rechat_shared.errors import BadRequest, NotFound
+from rechat_shared.errors import ConfirmRequired, ConversationNotFound
 
 
 async def get_owned(session: AsyncSession, user_id: str, conversation_id: str) -> ConversationRow:
     conversation = await repository.owned(session, user_id, conversation_id)
     if conversation is None:
-        raise NotFound("Conversation not found")
+        raise ConversationNotFound()
     return conversation
 
 
@@ -70,9 +70,7 @@ async def delete(session: AsyncSession, conversation: ConversationRow) -> None:
 
 async def delete_all(session: AsyncSession, user_id: str, *, confirm: bool) -> None:
     if not confirm:
-        raise BadRequest(
-            "Set confirm to true to delete every conversation", code="confirm_required"
-        )
+        raise ConfirmRequired("Set confirm to true to delete every conversation")
     ids = await repository.live_ids(session, user_id)
     await repository.delete_messages(session, ids)
     await repository.tombstone(session, ids, utcnow())

@@ -6,13 +6,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rechat_history.internal import repository
 from rechat_history.internal.schemas import ConversationOwner
-from rechat_shared.errors import NotFound
+from rechat_shared.errors import ConversationNotFound
 
 
 async def owner(session: AsyncSession, conversation_id: str) -> ConversationOwner:
     conversation = await repository.live(session, conversation_id)
     if conversation is None:
-        raise NotFound("Conversation not found")
+        raise ConversationNotFound()
     return ConversationOwner(
         id=conversation.id,
         user_id=conversation.user_id,

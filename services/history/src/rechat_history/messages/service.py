@@ -10,7 +10,7 @@ from rechat_history.messages import repository
 from rechat_history.messages.schemas import Message
 from rechat_history.models import Conversation
 from rechat_history.pagination import Page, cursor_time, decode_cursor, encode_cursor
-from rechat_shared.errors import BadRequest, NotFound
+from rechat_shared.errors import InvalidCursor, MessageNotFound
 
 
 def _after(cursor: str | None) -> tuple[datetime, int, str] | None:
@@ -18,7 +18,7 @@ def _after(cursor: str | None) -> tuple[datetime, int, str] | None:
         return None
     created_at, position, message_id = decode_cursor(cursor, 3)
     if position not in ("0", "1"):
-        raise BadRequest("Invalid cursor", code="invalid_cursor")
+        raise InvalidCursor()
     return cursor_time(created_at), int(position), message_id
 
 
@@ -39,5 +39,5 @@ async def list_page(
 async def get_owned(session: AsyncSession, user_id: str, message_id: str) -> Message:
     found = await repository.owned(session, user_id, message_id)
     if found is None:
-        raise NotFound("Message not found")
+        raise MessageNotFound()
     return Message.from_row(*found)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rechat_history.usage import repository
 from rechat_history.usage.schemas import UsageReport, UsageRow
 from rechat_shared.db import utcnow
-from rechat_shared.errors import BadRequest
+from rechat_shared.errors import InvalidRange
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -19,9 +19,9 @@ def date_range(start: date | None, end: date | None) -> tuple[date, date]:
     end = end or utcnow().date()
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        raise BadRequest("`from` must not be after `to`", code="invalid_range")
+        raise InvalidRange("`from` must not be after `to`")
     if (end - start).days >= MAX_DAYS:
-        raise BadRequest(f"The range may span at most {MAX_DAYS} days", code="invalid_range")
+        raise InvalidRange(f"The range may span at most {MAX_DAYS} days")
     return start, end
 
 
