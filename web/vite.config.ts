@@ -25,6 +25,8 @@ function apiProxy(): Record<string, ProxyOptions> {
     '/api/chat': { target: gateway },
     '/api/files': { target: gateway },
     '/api/conversations': { target: history },
+    '/api/folders': { target: history },
+    '/api/shares': { target: history },
     '/api/me/usage': { target: history },
     '/api/admin/usage': { target: history },
   }

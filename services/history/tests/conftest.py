@@ -20,7 +20,15 @@ from rechat_shared.db import create_engine, create_sessionmaker
 from rechat_shared.events import AnyBusEvent
 from rechat_shared.testing.plugin import truncate_tables
 
-HISTORY_TABLES = ["messages", "conversations", "message_feedback", "usage_records", "erased_users"]
+HISTORY_TABLES = [
+    "messages",
+    "conversations",
+    "message_feedback",
+    "usage_records",
+    "erased_users",
+    "folders",
+    "shares",
+]
 
 Ingest = Callable[..., Awaitable[None]]
 

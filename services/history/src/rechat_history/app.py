@@ -12,8 +12,10 @@ from fastapi import FastAPI
 from rechat_history.config import VERSION_TABLE, Settings
 from rechat_history.consumers import HistoryConsumer, create_consumer_engine, start_consumers
 from rechat_history.conversations.endpoints import router as conversations_router
+from rechat_history.folders.endpoints import router as folders_router
 from rechat_history.internal.endpoints import router as internal_router
 from rechat_history.messages.endpoints import router as messages_router
+from rechat_history.shares.endpoints import router as shares_router
 from rechat_history.usage.endpoints import router as usage_router
 from rechat_shared.app import create_service_app
 from rechat_shared.bus import create_bus
@@ -92,6 +94,8 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
     app.state.settings = settings
     app.include_router(conversations_router)
     app.include_router(messages_router)
+    app.include_router(folders_router)
+    app.include_router(shares_router)
     app.include_router(usage_router)
     app.include_router(internal_router)
     return app

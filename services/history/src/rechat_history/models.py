@@ -1,4 +1,5 @@
-"""History's tables: conversations, messages, feedback, usage records and erased users.
+"""History's tables: conversations, messages, feedback, usage records, erased users, and what
+the user organises them with (folders, shared snapshots).
 
 Every row is built from events (see `ingest/`), except conversation metadata the user edits.
 Times are stored with microseconds so turns of one conversation keep their order.
@@ -20,6 +21,8 @@ ID_LENGTH = 36
 EXTERNAL_ID_LENGTH = 64
 TITLE_LENGTH = 255
 PREVIEW_LENGTH = 200
+FOLDER_NAME_LENGTH = 100
+SHARE_ID_LENGTH = 32
 
 
 LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
@@ -38,6 +41,7 @@ class Conversation(Base):
     __table_args__ = (
         sa.Index("ix_conversations_user_updated", "user_id", "updated_at", "id"),
         sa.Index("ix_conversations_user_id_app_id", "user_id", "app_id"),
+        sa.Index("ix_conversations_user_folder", "user_id", "folder_id"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
@@ -52,11 +56,47 @@ class Conversation(Base):
     )
     pinned: Mapped[bool] = mapped_column(sa.Boolean(), default=False)
     archived: Mapped[bool] = mapped_column(sa.Boolean(), default=False)
+    folder_id: Mapped[str | None] = mapped_column(sa.String(ID_LENGTH), nullable=True)
+    unread: Mapped[bool] = mapped_column(sa.Boolean(), default=False)
+    """Set by the user ("Mark as unread"), cleared when they open the conversation again."""
     preview: Mapped[str] = mapped_column(sa.String(PREVIEW_LENGTH), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     """A deleted conversation stays as a content-free tombstone so late events cannot revive it."""
+
+
+class Folder(Base):
+    """A user's named group of conversations in the sidebar."""
+
+    __tablename__ = "folders"
+    __table_args__ = (sa.Index("ix_folders_user_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    user_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH))
+    name: Mapped[str] = mapped_column(sa.String(FOLDER_NAME_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Share(Base):
+    """A read-only snapshot of a conversation at a public link; one per conversation."""
+
+    __tablename__ = "shares"
+    __table_args__ = (
+        sa.Index("ix_shares_user_id", "user_id"),
+        sa.Index("ix_shares_conversation_id", "conversation_id", unique=True),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(SHARE_ID_LENGTH), primary_key=True)
+    """The link's secret part: 128 random bits, so links cannot be guessed or enumerated."""
+    conversation_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH))
+    user_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH))
+    title: Mapped[str] = mapped_column(sa.String(TITLE_LENGTH))
+    messages: Mapped[list[Any]] = mapped_column(JSONData)
+    """The messages as they were when shared (later turns never appear)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Message(Base):

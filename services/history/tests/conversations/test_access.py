@@ -29,6 +29,8 @@ def _routes(ids: dict[str, str]) -> list[tuple[str, str, dict[str, object] | Non
         ("GET", f"{conversation}/export?format=markdown", None),
         ("GET", f"/api/messages/{ids['message']}", None),
         ("PATCH", conversation, {"title": "hijacked", "pinned": True}),
+        ("POST", f"{conversation}/clone", None),
+        ("POST", f"{conversation}/share", None),
         ("DELETE", conversation, None),
     ]
 
@@ -44,7 +46,7 @@ async def test_another_users_ids_are_not_found(
         assert response.json()["error"] == expected.code, (method, url)
     for method, url, body in _routes(owned):  # the owner gets each of them
         response = await client.request(method, url, json=body, headers=owner)
-        assert response.status_code in (200, 204), (method, url, response.text)
+        assert response.status_code in (200, 201, 204), (method, url, response.text)
 
 
 async def test_collection_routes_only_touch_my_data(

@@ -29,6 +29,8 @@ PUBLIC_PREFIXES: tuple[tuple[str, str], ...] = (
     ("/api/admin/apps", GATEWAY),
     ("/api/conversations", HISTORY),
     ("/api/messages", HISTORY),
+    ("/api/folders", HISTORY),
+    ("/api/shares", HISTORY),
     ("/api/me/usage", HISTORY),
     ("/api/admin/usage", HISTORY),
 )

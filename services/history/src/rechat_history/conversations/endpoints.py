@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
-from rechat_history.conversations import export, service
+from rechat_history.conversations import clone, export, service
 from rechat_history.conversations.dependencies import OwnedConversation
 from rechat_history.conversations.schemas import (
     Conversation,
@@ -18,6 +18,8 @@ from rechat_history.conversations.schemas import (
     ExportFormat,
 )
 from rechat_history.pagination import MAX_CURSOR_LENGTH, Page
+from rechat_history.shares import service as shares
+from rechat_history.shares.schemas import Share
 from rechat_shared.db import SessionDep
 from rechat_shared.errors import error_responses
 from rechat_shared.security import ActiveUser
@@ -53,10 +55,20 @@ async def list_conversations(
     app_id: Annotated[str | None, Query(max_length=64)] = None,
     pinned: bool | None = None,
     archived: bool | None = None,
+    folder_id: Annotated[str | None, Query(max_length=64)] = None,
+    in_folder: bool | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[Conversation]:
-    """My conversations, most recently active first; `q` searches titles and messages."""
-    filters = ConversationFilters(app_id=app_id, pinned=pinned, archived=archived, q=q)
+    """My conversations, most recently active first; `q` searches titles and messages,
+    `folder_id` lists one folder, `in_folder=false` those in none."""
+    filters = ConversationFilters(
+        app_id=app_id,
+        pinned=pinned,
+        archived=archived,
+        folder_id=folder_id,
+        in_folder=in_folder,
+        q=q,
+    )
     return await service.list_page(session, principal.user_id, filters, cursor=cursor, limit=limit)
 
 
@@ -92,7 +104,7 @@ async def get_conversation(conversation: OwnedConversation) -> Conversation:
 async def update_conversation(
     changes: ConversationUpdate, conversation: OwnedConversation, session: SessionDep
 ) -> Conversation:
-    """Rename, pin or archive one of my conversations."""
+    """Rename, pin, archive, move to a folder or mark as unread one of my conversations."""
     return await service.update(session, conversation, changes)
 
 
@@ -117,3 +129,18 @@ async def export_conversation(
         return _attachment(export.markdown(document), "text/markdown; charset=utf-8", name)
     body = json.dumps(document.model_dump(mode="json"), ensure_ascii=False, indent=2)
     return _attachment(body, "application/json", export.filename(conversation.id, "json"))
+
+
+@router.post(
+    "/{conversation_id}/clone", response_model=Conversation, status_code=status.HTTP_201_CREATED
+)
+async def clone_conversation(conversation: OwnedConversation, session: SessionDep) -> Conversation:
+    """Copy one of my conversations; the copy continues as a new Dify conversation."""
+    return await clone.clone(session, conversation)
+
+
+@router.post("/{conversation_id}/share", response_model=Share)
+async def share_conversation(conversation: OwnedConversation, session: SessionDep) -> Share:
+    """Share a read-only snapshot of one of my conversations at a public link (sharing again
+    updates the snapshot and keeps the link)."""
+    return await shares.share(session, conversation)

@@ -40,6 +40,11 @@ async def page(
         query = query.where(Conversation.pinned == filters.pinned)
     if filters.archived is not None:
         query = query.where(Conversation.archived == filters.archived)
+    if filters.folder_id is not None:
+        query = query.where(Conversation.folder_id == filters.folder_id)
+    if filters.in_folder is not None:
+        in_folder = Conversation.folder_id.is_not(None)
+        query = query.where(in_folder if filters.in_folder else ~in_folder)
     if filters.q:
         query = query.where(search_condition(filters.q, user_id, session.get_bind().dialect))
     if before is not None:
@@ -81,7 +86,14 @@ async def tombstone(session: AsyncSession, conversation_ids: Sequence[str], at: 
     await session.execute(
         update(Conversation)
         .where(Conversation.id.in_(conversation_ids))
-        .values(title="", preview="", dify_conversation_id=None, pinned=False, deleted_at=at)
+        .values(
+            title="",
+            preview="",
+            dify_conversation_id=None,
+            pinned=False,
+            folder_id=None,
+            deleted_at=at,
+        )
         .execution_options(synchronize_session=False)
     )
 

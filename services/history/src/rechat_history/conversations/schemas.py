@@ -23,6 +23,8 @@ class Conversation(BaseModel):
     title: str
     pinned: bool
     archived: bool
+    folder_id: str | None
+    unread: bool
     created_at: datetime
     updated_at: datetime
     preview: str
@@ -35,6 +37,8 @@ class Conversation(BaseModel):
             title=row.title,
             pinned=row.pinned,
             archived=row.archived,
+            folder_id=row.folder_id,
+            unread=row.unread,
             created_at=row.created_at,
             updated_at=row.updated_at,
             preview=row.preview,
@@ -47,6 +51,9 @@ class ConversationUpdate(BaseModel):
     title: Title | None = None
     pinned: bool | None = None
     archived: bool | None = None
+    folder_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    """A folder of mine to move the conversation into; null takes it out of its folder."""
+    unread: bool | None = None
 
 
 class DeleteAllConversations(BaseModel):
@@ -58,6 +65,8 @@ class ConversationFilters(BaseModel):
     app_id: str | None = None
     pinned: bool | None = None
     archived: bool | None = None
+    folder_id: str | None = None
+    in_folder: bool | None = None
     q: str | None = None
 
 

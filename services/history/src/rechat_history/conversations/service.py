@@ -10,8 +10,10 @@ from rechat_history.conversations.schemas import (
     ConversationFilters,
     ConversationUpdate,
 )
+from rechat_history.folders import service as folders
 from rechat_history.models import Conversation as ConversationRow
 from rechat_history.pagination import Page, cursor_time, decode_cursor, encode_cursor
+from rechat_history.shares import repository as shares
 from rechat_shared.db import utcnow
 from rechat_shared.errors import ConfirmRequired, ConversationNotFound
 
@@ -49,7 +51,14 @@ async def list_page(
 async def update(
     session: AsyncSession, conversation: ConversationRow, changes: ConversationUpdate
 ) -> Conversation:
-    """Rename (a user's title is never replaced by a generated one), pin, archive."""
+    """Rename (a user's title is never replaced by a generated one), pin, archive, file in a
+    folder (null: out of it), mark as (un)read."""
+    if "folder_id" in changes.model_fields_set:
+        if changes.folder_id is not None:
+            await folders.get_owned(session, conversation.user_id, changes.folder_id)
+        conversation.folder_id = changes.folder_id
+    if changes.unread is not None:
+        conversation.unread = changes.unread
     if changes.title is not None:
         conversation.title = changes.title
         conversation.title_source = "user"
@@ -64,6 +73,7 @@ async def update(
 
 async def delete(session: AsyncSession, conversation: ConversationRow) -> None:
     """Delete the messages; the conversation row stays as a tombstone without content."""
+    await shares.delete_of_conversations(session, [conversation.id])
     await repository.delete_messages(session, [conversation.id])
     await repository.tombstone(session, [conversation.id], utcnow())
 
@@ -72,6 +82,7 @@ async def delete_all(session: AsyncSession, user_id: str, *, confirm: bool) -> N
     if not confirm:
         raise ConfirmRequired("Set confirm to true to delete every conversation")
     ids = await repository.live_ids(session, user_id)
+    await shares.delete_of_conversations(session, ids)
     await repository.delete_messages(session, ids)
     await repository.tombstone(session, ids, utcnow())
 

@@ -29,8 +29,10 @@ from rechat_history.models import (
     Base,
     Conversation,
     ErasedUser,
+    Folder,
     Message,
     MessageFeedback,
+    Share,
     UsageRecord,
 )
 
@@ -211,6 +213,8 @@ async def erase_user(session: AsyncSession, user_id: str, at: datetime) -> None:
     await session.execute(delete(UsageRecord).where(UsageRecord.user_id == user_id))
     await session.execute(delete(Message).where(Message.user_id == user_id))
     await session.execute(delete(Conversation).where(Conversation.user_id == user_id))
+    await session.execute(delete(Share).where(Share.user_id == user_id))
+    await session.execute(delete(Folder).where(Folder.user_id == user_id))
     await session.flush()
 
 

@@ -21,6 +21,8 @@ class ConversationRow:
     dify_conversation_id: str | None = None
     pinned: bool = False
     archived: bool = False
+    folder_id: str | None = None
+    unread: bool = False
     preview: str = ""
     created_at: datetime
     updated_at: datetime
