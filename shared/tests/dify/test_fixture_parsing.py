@@ -1,4 +1,5 @@
-"""Every recorded Dify 0.15.3 exchange is parsed by the client with nothing dropped."""
+"""Every recorded Dify 0.15.3 exchange (both fixture folders) is parsed by the client with nothing
+dropped."""
 
 from __future__ import annotations
 
@@ -33,9 +34,14 @@ from rechat_shared.dify import (
 from rechat_shared.dify.errors import error_from_response
 from rechat_shared.dify.schemas import WorkflowRunData
 from rechat_shared.dify.sse import iter_frames
-from rechat_shared.testing.emulator import Recording, load_recordings
+from rechat_shared.testing.emulator import (
+    FIXTURE_FOLDERS,
+    Recording,
+    fixtures_dir,
+    load_all_recordings,
+)
 
-RECORDINGS = load_recordings()
+RECORDINGS = load_all_recordings()
 APP = DifyApp(base_url="http://dify.test/v1", api_key=SecretStr("app-REDACTED"))
 
 JSON_MODELS: list[tuple[str, str, type[BaseModel]]] = [
@@ -50,6 +56,14 @@ JSON_MODELS: list[tuple[str, str, type[BaseModel]]] = [
     ("GET", r"/v1/meta$", AppMeta),
     ("POST", r"/v1/files/upload$", UploadedFile),
 ]
+
+
+def test_every_fixture_folder_is_parsed() -> None:
+    """Each folder's every exchange is a case below (a new file is parsed without listing it)."""
+    assert {recording.folder for recording in RECORDINGS} == set(FIXTURE_FOLDERS)
+    for folder in FIXTURE_FOLDERS:
+        files = {r.name for r in RECORDINGS if r.folder == folder}
+        assert len(files) == len(list(fixtures_dir(folder).glob("*.http")))
 
 
 def _model_for(recording: Recording) -> type[BaseModel] | None:

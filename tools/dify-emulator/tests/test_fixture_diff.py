@@ -1,5 +1,10 @@
-"""Under the ``0.15`` profile the emulator answers every recorded request like Dify 0.15.3 did:
-same status, content type, event sequence and types, field names and JSON types."""
+"""Under the ``0.15`` profile the emulator answers every recorded request of both fixture folders
+(``dify-0.15.3`` and ``dify-0.15.3-more``) like Dify 0.15.3 did: same status, content type, CORS
+headers, event sequence and types, field names and JSON types, and the same stored answers,
+inputs, thoughts and error codes (the fake models' wordings mapped onto each other).
+
+Every recording file must be replayed: ``test_every_recording_is_replayed`` fails for a file that
+is not in ``ORDER``/``ORDER_MORE`` (or a stop call of ``STOP_CALLS``)."""
 
 from __future__ import annotations
 
@@ -14,10 +19,11 @@ import httpx
 import pytest
 
 from rechat_shared.testing.emulator import (
+    FIXTURE_FOLDERS,
     Recording,
     RunningEmulator,
     fixtures_dir,
-    load_recordings,
+    load_all_recordings,
     start_emulator,
     stop_emulator,
 )
@@ -31,6 +37,17 @@ KEYS = {
     "agent": "app-fx-agent",
     "completion": "app-fx-completion",
 }
+# the apps of the second server run (dify-0.15.3-more): configured through the console API
+KEYS_RUN2 = {"chat": "app-fx2-chat", "chatflow": "app-fx2-chatflow", "agent": "app-fx2-agent"}
+
+ECHO_TAIL = (
+    " | this is a deterministic reply from the fake model used for recording fixtures"
+    " with some extra words"
+)
+# the second run's fake model: a shorter echo tail, and ``Agent says: <query> done`` after a
+# tool round; mapped onto the first run's (the emulator's) wording before texts are compared
+ECHO_TAIL_RUN2 = " | this is a deterministic reply from the fake model with some extra words"
+AGENT_SAYS = re.compile(r"Agent says: (.*?) done")
 
 # the recording's fake model reacted to words; the emulator reacts to magic words
 TRIGGERS = {
@@ -56,6 +73,32 @@ COMPARED_HEADERS = (
     "x-version",
     "x-env",
 )
+# present exactly when the recording has them (404/405 carry no CORS header, an Origin gets Vary)
+SAME_PRESENCE = ("access-control-allow-origin", "access-control-expose-headers", "vary")
+
+
+def second_run(recording: Recording) -> bool:
+    """The recordings of the second server run (their own apps; dify-0.15.3-more README)."""
+    return "02 Dec 2026" in recording.headers.get("date", "")
+
+
+def key_of(recording: Recording) -> str:
+    app = app_of(recording.name)
+    if second_run(recording):
+        return KEYS_RUN2[app]
+    return KEYS[app]
+
+
+def normalise(text: str) -> str:
+    """The recorded fake models' texts in the emulator's wording."""
+    text = text.replace(ECHO_TAIL_RUN2, ECHO_TAIL)
+    return AGENT_SAYS.sub(lambda match: f"Echo: {match.group(1)}{ECHO_TAIL}", text)
+
+
+def triggered(recording: Recording) -> bool:
+    """Whether the query used one of the fake model's trigger words (then the emulator's
+    scripted answer, not the fake model's text, is what it sends)."""
+    return any(word in json.dumps(recording.request.get("body")) for word in TRIGGERS)
 
 
 def app_of(name: str) -> str:
@@ -152,7 +195,7 @@ class Replayer:
     def build(self, recording: Recording) -> httpx.Request:
         request = recording.request
         headers = {key: value for key, value in request["headers"].items()}
-        key = KEYS[app_of(recording.name)]
+        key = key_of(recording)
         if recording.name == "chat_error_wrong_api_key":
             key = "app-not-a-known-key"
         if headers.get("Authorization") == "Bearer app-REDACTED":
@@ -209,20 +252,24 @@ class Replayer:
         for header in COMPARED_HEADERS:
             if header in recording.headers and header not in response.headers:
                 problems.append(f"missing header {header}")
+        for header in SAME_PRESENCE:
+            if header not in recording.headers and header in response.headers:
+                problems.append(f"unexpected header {header}: {response.headers[header]}")
         if recording.is_stream:
             return problems + self._compare_stream(recording, body)
         if recording.content_type.startswith("application/json"):
-            return problems + self._compare_json(recording, body)
+            return problems + self._compare_json(recording, body, problems == [])
         return problems
 
-    def _compare_json(self, recording: Recording, body: bytes) -> list[str]:
+    def _compare_json(self, recording: Recording, body: bytes, same_status: bool) -> list[str]:
         try:
             emulated = json.loads(body)
         except ValueError:
             return [f"not JSON: {body[:200]!r}"]
         recorded = json.loads(recording.body)
         self.learn(recorded, emulated)
-        return diff(shape(recorded), shape(emulated))
+        problems = diff(shape(recorded), shape(emulated))
+        return problems + (values(recording, recorded, emulated) if same_status else [])
 
     def _compare_stream(self, recording: Recording, body: bytes) -> list[str]:
         recorded, emulated = frames(recording.body), frames(body)
@@ -236,7 +283,106 @@ class Replayer:
         for index, (left, right) in enumerate(zip(expected, actual, strict=True)):
             self.learn(left, right)
             problems += diff(shape(left), shape(right), f"${index}:{left['event']}")
-        return problems
+        if recording.name in STOP_CALLS or triggered(recording):
+            return problems  # stopped at another point, or the emulator's own scripted answer
+        return problems + stream_values(recorded, emulated)
+
+
+TEXT_EVENTS = ("message", "agent_message")
+
+
+def stream_text(events: list[dict[str, Any] | None]) -> list[str]:
+    """The streamed text, one string per stretch between two ``agent_thought`` frames."""
+    parts = [""]
+    for event in events:
+        if event is None:
+            continue
+        if event["event"] == "agent_thought":
+            parts.append("")
+        elif event["event"] in TEXT_EVENTS:
+            parts[-1] += event["answer"]
+        elif event["event"] == "text_chunk":
+            parts[-1] += event["data"]["text"]
+    return [part for part in parts if part]
+
+
+def thought_trace(events: list[dict[str, Any] | None]) -> list[tuple[Any, ...]]:
+    """Each ``agent_thought`` frame: position, tool, observation given, the previous id again."""
+    trace: list[tuple[Any, ...]] = []
+    previous = None
+    for event in events:
+        if event is None or event["event"] != "agent_thought":
+            continue
+        thought = normalise(event["thought"])
+        same = event["id"] == previous
+        trace.append((event["position"], thought, event["tool"], bool(event["observation"]), same))
+        previous = event["id"]
+    return trace
+
+
+def stream_values(
+    recorded: list[dict[str, Any] | None], emulated: list[dict[str, Any] | None]
+) -> list[str]:
+    problems: list[str] = []
+    expected_text = [normalise(part) for part in stream_text(recorded)]
+    if expected_text != stream_text(emulated):
+        problems.append(f"text {expected_text!r} != {stream_text(emulated)!r}")
+    if thought_trace(recorded) != thought_trace(emulated):
+        problems.append(f"thoughts {thought_trace(recorded)} != {thought_trace(emulated)}")
+    return problems
+
+
+MESSAGE_FIELDS = ("query", "answer", "inputs", "status")
+THOUGHT_FIELDS = ("position", "thought", "tool", "tool_input")
+
+
+def _same(path: str, expected: Any, actual: Any) -> list[str]:
+    if isinstance(expected, str) and isinstance(actual, str):
+        expected = normalise(expected)
+    return [] if expected == actual else [f"{path}: {expected!r} != {actual!r}"]
+
+
+def values(recording: Recording, recorded: Any, emulated: Any) -> list[str]:
+    """What a client shows: stored answers, inputs, thoughts, names and error codes."""
+    if not isinstance(recorded, dict) or not isinstance(emulated, dict):
+        return []
+    if recording.status >= 400:
+        return _same("$.code", recorded.get("code"), emulated.get("code"))
+    method, path = recording.request["method"], recording.request["path"]
+    problems: list[str] = []
+    if method == "GET" and path.startswith("/v1/messages?"):
+        # paired by query: messages of the same second may come in either order
+        by_query = {message["query"]: message for message in emulated["data"]}
+        for index, left in enumerate(recorded["data"]):
+            right = by_query.get(left["query"])
+            if right is None:
+                problems.append(f"$.data[{index}]: no message {left['query']!r}")
+                continue
+            if triggered_text(left["query"]):
+                continue
+            for key in MESSAGE_FIELDS:
+                problems += _same(f"$.data[{index}].{key}", left[key], right[key])
+            pairs = zip(left["agent_thoughts"], right["agent_thoughts"], strict=False)
+            for number, (thought, other) in enumerate(pairs):
+                for key in THOUGHT_FIELDS:
+                    where = f"$.data[{index}].agent_thoughts[{number}].{key}"
+                    problems += _same(where, thought[key], other[key])
+        if len(recorded["data"]) != len(emulated["data"]):
+            problems.append(f"{len(recorded['data'])} messages != {len(emulated['data'])}")
+    if method == "GET" and path.startswith("/v1/conversations"):
+        # as multisets: conversations of the same second may come in either order
+        expected = sorted(json.dumps([normalise(i["name"]), i["inputs"]]) for i in recorded["data"])
+        actual = sorted(json.dumps([item["name"], item["inputs"]]) for item in emulated["data"])
+        problems += _same("$.data[*].(name, inputs)", expected, actual)
+    if method == "POST" and path.endswith("/name"):
+        problems += _same("$.name", recorded["name"], emulated["name"])
+    if path == "/v1/parameters":
+        problems += _same("$", recorded, emulated)
+    return problems
+
+
+def triggered_text(text: str) -> bool:
+    return any(word in text for word in TRIGGERS)
 
 
 def _multipart(fields: dict[str, str]) -> dict[str, Any]:
@@ -257,7 +403,7 @@ def _multipart(fields: dict[str, str]) -> dict[str, Any]:
     return {"content": body, "headers": {"Content-Type": content_type}}
 
 
-RECORDINGS = {recording.name: recording for recording in load_recordings()}
+RECORDINGS = {recording.name: recording for recording in load_all_recordings()}
 
 IMAGE_ONLY = {
     "image": {
@@ -382,6 +528,49 @@ APPS = [
     },
 ]
 
+RUN2_CHAT_FORM = [
+    CHAT_FORM[0],
+    {"select": {**CHAT_FORM[1]["select"], "label": "Language"}},
+]
+RUN2_SUGGESTED = ["What can you do?", "Show me MARKDOWN"]
+APPS_RUN2 = [
+    {
+        **_chat_app(FULL_UPLOAD),
+        "key": KEYS_RUN2["chat"],
+        "opening_statement": "Hello! I am the real Dify chat app.",
+        "suggested_questions": RUN2_SUGGESTED,
+        "user_input_form": RUN2_CHAT_FORM,
+    },
+    {
+        "key": KEYS_RUN2["chatflow"],
+        "mode": "advanced-chat",
+        "name": "fixture-chatflow-2",
+        "opening_statement": "Hello from the chatflow.",
+        "suggested_questions": RUN2_SUGGESTED,
+        "suggested_questions_after_answer": True,
+        "sensitive_word_avoidance": {"enabled": False},
+        "file_upload": {
+            "image": {
+                "enabled": False,
+                "number_limits": 3,
+                "transfer_methods": ["local_file", "remote_url"],
+            },
+            "enabled": False,
+        },
+    },
+    {
+        "key": KEYS_RUN2["agent"],
+        "mode": "agent-chat",
+        "name": "fixture-agent-2",
+        "opening_statement": "",
+        "tools": ["current_time"],
+        "sensitive_word_avoidance": {"enabled": False},
+        "file_upload": {
+            "image": {"enabled": False, "number_limits": 3, "transfer_methods": ["local_file"]}
+        },
+    },
+]
+
 # Recording order (the Date headers), with same-second ties put in dependency order.
 ORDER = """
 chat_stream_first_turn chat_stream_second_turn chat_blocking chat_stream_fail_midstream
@@ -426,17 +615,50 @@ chat_file_type_mismatch_accepted messages_list_with_image_file chat_blocking_uni
 chat_stream_unicode conversations_list_unicode_user
 """.split()  # noqa: SIM905
 
+# dify-0.15.3-more, the second server run, in the same way
+ORDER_MORE = """
+agent_tool_stream_react agent_tool_messages_list agent_tool_meta
+messages_list_inputs_persist_turn1 messages_list_inputs_persist_turn2 messages_list_inputs_persist
+conversation_rename_neither_turn conversation_rename_neither conversation_rename_neither_after
+chat_error_remote_url_unreachable agent_parameters_legacy_file_upload
+chatflow_parameters_sensitive_word error_method_not_allowed_no_origin
+error_unknown_route_no_origin chat_suggested_after_stream_turn chat_suggested_after_stream
+conversation_delete_then_chat_turn conversation_delete_then_chat_delete
+conversation_delete_then_chat messages_list_inputs_changed_turn1
+messages_list_inputs_changed_turn2 messages_list_inputs_changed
+error_method_not_allowed_with_origin error_unknown_route_with_origin
+""".split()  # noqa: SIM905
+
 STOP_CALL_NAMES = set(STOP_CALLS.values())
 
 
 def test_every_recording_is_replayed() -> None:
-    assert sorted(ORDER + sorted(STOP_CALL_NAMES)) == sorted(RECORDINGS)
+    """Each recording of both folders is replayed once: a new fixture file fails this test until
+    it is put in ``ORDER``/``ORDER_MORE``."""
+    replayed = ORDER + ORDER_MORE + sorted(STOP_CALL_NAMES)
+    assert len(replayed) == len(set(replayed))
+    assert sorted(replayed) == sorted(RECORDINGS)
+
+
+def test_fixture_folders_hold_only_complete_exchanges() -> None:
+    """Every file of the folders is a README, an upload used by a request, or one half of a
+    ``NAME.http`` + ``NAME.request.json`` pair (so nothing recorded escapes ``RECORDINGS``)."""
+    for folder in FIXTURE_FOLDERS:
+        names = {path.name for path in fixtures_dir(folder).iterdir()}
+        for name in names:
+            if name == "README.md" or name.startswith("upload_"):
+                continue
+            stem = name.removesuffix(".request.json").removesuffix(".http")
+            assert {f"{stem}.http", f"{stem}.request.json"} <= names, f"{folder}/{name}"
+            assert RECORDINGS[stem].folder == folder
+    assert len(RECORDINGS) == 127 + 24
 
 
 @pytest.fixture(scope="module")
 def emulator_015(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
     config: Path = tmp_path_factory.mktemp("emulator") / "apps.json"
-    config.write_text(json.dumps({"apps": APPS}))
+    # the unreachable remote_url is retried with Dify's back-off (0.5, 1, 2 s) scaled down
+    config.write_text(json.dumps({"apps": APPS + APPS_RUN2, "remote_url_backoff": 0.01}))
     process, emulator = start_emulator(
         "--config", str(config), "--profile", "0.15", "--ping-interval", "0.4"
     )
@@ -450,7 +672,7 @@ def emulator_015(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEm
 async def replay_results(emulator_015: RunningEmulator) -> AsyncIterator[dict[str, list[str]]]:
     async with httpx.AsyncClient(timeout=30) as client:
         replayer = Replayer(client, emulator_015.root_url)
-        for name in ORDER:
+        for name in ORDER + ORDER_MORE:
             if name == "parameters_file_upload_enabled":
                 app = _chat_app(FULL_UPLOAD)
                 emulator_015.control("PUT", f"/apps/{app['key']}", json=app)

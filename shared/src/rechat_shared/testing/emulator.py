@@ -3,7 +3,8 @@
 ``dify_emulator`` (session scope) starts ``rechat-dify-emulator`` on a free port, waits until it
 answers and yields a ``RunningEmulator`` with ``base_url`` (``http://127.0.0.1:PORT/v1``), the
 default app keys and ``app(mode)`` giving a ``DifyApp``. ``dify_emulator_015`` is the same under
-the ``0.15`` profile. ``dify_recordings`` loads ``../shared/fixtures/dify-0.15.3``.
+the ``0.15`` profile. ``load_recordings`` reads ``../shared/fixtures/dify-0.15.3`` (or another
+folder of ``FIXTURE_FOLDERS``).
 """
 
 from __future__ import annotations
@@ -132,6 +133,7 @@ class Recording:
     status: int
     headers: dict[str, str]
     body: bytes
+    folder: str = "dify-0.15.3"
 
     @property
     def content_type(self) -> str:
@@ -142,16 +144,21 @@ class Recording:
         return self.content_type.startswith("text/event-stream")
 
 
-def fixtures_dir() -> Path:
-    """Where the recordings are: ``$RECHAT_DIFY_FIXTURES`` or ``<repo>/../shared/fixtures/...``."""
+FIXTURE_FOLDERS = ("dify-0.15.3", "dify-0.15.3-more")
+"""The folders of recorded Dify exchanges (under ``../shared/fixtures``)."""
+
+
+def fixtures_dir(folder: str = FIXTURE_FOLDERS[0]) -> Path:
+    """Where the recordings of ``folder`` are: ``$RECHAT_DIFY_FIXTURES`` (the ``dify-0.15.3``
+    folder; the others are its siblings) or ``<repo>/../shared/fixtures/<folder>``."""
     configured = os.environ.get("RECHAT_DIFY_FIXTURES")
     if configured:
-        return Path(configured)
+        return Path(configured).parent / folder
     for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "fixtures" / "dify-0.15.3"
+        candidate = parent / "shared" / "fixtures" / folder
         if (candidate / "README.md").exists():
             return candidate
-    raise FileNotFoundError("fixtures/dify-0.15.3 not found; set RECHAT_DIFY_FIXTURES")
+    raise FileNotFoundError(f"fixtures/{folder} not found; set RECHAT_DIFY_FIXTURES")
 
 
 def dechunk(body: bytes) -> bytes:
@@ -178,9 +185,20 @@ def load_recording(path: Path) -> Recording:
     if headers.get("transfer-encoding") == "chunked" and path.stem.endswith("raw_chunked_wire"):
         body = dechunk(body)
     request = json.loads(path.with_name(path.stem + ".request.json").read_text())
-    return Recording(path.stem, request, int(lines[0].split()[1]), headers, body)
+    status = int(lines[0].split()[1])
+    return Recording(path.stem, request, status, headers, body, path.parent.name)
 
 
-def load_recordings() -> list[Recording]:
-    """Every recording, sorted by name."""
-    return [load_recording(path) for path in sorted(fixtures_dir().glob("*.http"))]
+def load_recordings(folder: str = FIXTURE_FOLDERS[0]) -> list[Recording]:
+    """Every recording of ``folder``, sorted by name."""
+    return [load_recording(path) for path in sorted(fixtures_dir(folder).glob("*.http"))]
+
+
+def load_all_recordings() -> list[Recording]:
+    """Every recording of every folder of ``FIXTURE_FOLDERS`` (names are unique across them)."""
+    recordings = [recording for folder in FIXTURE_FOLDERS for recording in load_recordings(folder)]
+    names = [recording.name for recording in recordings]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"recordings named alike in two folders: {duplicates}")
+    return recordings

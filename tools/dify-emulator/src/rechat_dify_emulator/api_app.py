@@ -13,15 +13,16 @@ from starlette.responses import Response
 
 from rechat_dify_emulator.config import AppConfig
 from rechat_dify_emulator.http import (
-    NOT_FOUND_HTML,
     DifyHTTPError,
     authenticate,
     coded_error,
     invalid,
     json_response,
+    route_not_found,
 )
 from rechat_dify_emulator.state import EmulatorState
 from rechat_dify_emulator.store import UploadedFile, new_id, now
+from rechat_dify_emulator.tools import BUILTIN_TOOLS, CONSOLE_ICON
 
 router = APIRouter()
 
@@ -41,16 +42,18 @@ def _state(request: Request) -> EmulatorState:
 
 def parameters_body(app: AppConfig) -> dict[str, Any]:
     workflow_like = app.mode in ("workflow", "advanced-chat")
-    sensitive: dict[str, Any] = {"enabled": False}
-    if workflow_like or app.mode == "chat":
-        sensitive.update(type="", configs=[])
+    sensitive: dict[str, Any] | None = app.sensitive_word_avoidance
+    if sensitive is None:  # what a new app of the mode has; a configured one is as saved
+        sensitive = {"enabled": False}
+        if workflow_like or app.mode == "chat":
+            sensitive.update(type="", configs=[])
     opening = app.opening_statement if app.mode != "workflow" else None
     return {
         "opening_statement": opening,
         "suggested_questions": app.suggested_questions,
         "suggested_questions_after_answer": {"enabled": app.suggested_questions_after_answer},
-        "speech_to_text": {"enabled": False},
-        "text_to_speech": {"enabled": False, "voice": "", "language": ""},
+        "speech_to_text": {"enabled": app.speech_to_text},
+        "text_to_speech": {"enabled": app.text_to_speech, "voice": "", "language": ""},
         "retriever_resource": {"enabled": app.retriever_resource},
         "annotation_reply": {"enabled": False},
         "more_like_this": {"enabled": False},
@@ -98,9 +101,15 @@ async def meta(request: Request) -> Response:
     state = _state(request)
     app = authenticate(request, state.apps)
     icons: dict[str, Any] = {}
-    if app.mode == "agent-chat" and state.profile.name != "0.15":
-        icons["current_time"] = {"background": "#FEF7C3", "content": "🕐"}
+    if app.mode == "agent-chat":  # a built-in tool's icon is a console API URL
+        for tool in app.tools:
+            provider = BUILTIN_TOOLS[tool].provider
+            icons[tool] = f"{_server_url(request)}{CONSOLE_ICON.format(provider=provider)}"
     return json_response(state.profile, {"tool_icons": icons})
+
+
+def _server_url(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
 
 
 @router.get("/v1/site")
@@ -108,7 +117,7 @@ async def site(request: Request) -> Response:
     """WebApp settings of the app (absent in 0.15)."""
     state = _state(request)
     if not state.profile.has_site:
-        return Response(NOT_FOUND_HTML, status_code=404, media_type="text/html; charset=utf-8")
+        return route_not_found()
     app = authenticate(request, state.apps)
     body = {
         "title": app.name,
@@ -269,17 +278,3 @@ async def workflow_logs(request: Request) -> Response:
         "data": data,
     }
     return json_response(state.profile, body)
-
-
-@router.post("/v1/text-to-audio")
-async def text_to_audio(request: Request) -> Response:
-    """TTS is disabled on every emulated app."""
-    authenticate(request, _state(request).apps)
-    raise invalid("TTS is not enabled")
-
-
-@router.post("/v1/audio-to-text")
-async def audio_to_text(request: Request) -> Response:
-    """Speech to text is disabled on every emulated app."""
-    authenticate(request, _state(request).apps)
-    raise invalid("Speech to text is not enabled")

@@ -23,6 +23,7 @@ class SettingsUpdate(BaseModel):
     token_delay: float | None = Field(default=None, ge=0)
     chatflow_order: ChatflowOrder | None = None
     rate_limit_status: Literal[429, 400] | None = None
+    remote_url_backoff: float | None = Field(default=None, ge=0)
 
 
 class ScriptRuleIn(BaseModel):
@@ -60,7 +61,8 @@ async def delete_app(request: Request, key: str) -> None:
 
 @router.patch("/settings")
 async def update_settings(request: Request, update: SettingsUpdate) -> dict[str, Any]:
-    """Change ping interval, default token delay, chatflow terminal order, 429-vs-400."""
+    """Change ping interval, default token delay, chatflow terminal order, 429-vs-400, the
+    back-off of ``remote_url`` retries."""
     state = _state(request)
     changes = update.model_dump(exclude_none=True)
     state.config = state.config.model_copy(update=changes)
@@ -74,9 +76,26 @@ async def add_script(request: Request, rule: ScriptRuleIn) -> dict[str, Any]:
     return rule.model_dump()
 
 
+@router.get("/calls")
+async def calls(
+    request: Request, method: str | None = None, route: str | None = None, key: str | None = None
+) -> dict[str, Any]:
+    """Service API calls: ``counts`` per ``METHOD /route`` (every call since the last reset)
+    and ``calls``, the latest ones (method, route, path, query, key, status, JSON body),
+    filtered by ``method``, ``route`` (the template, e.g. ``/v1/conversations/{conversation_id}``)
+    and ``key``."""
+    return _state(request).calls.report(method=method, route=route, key=key)
+
+
+@router.delete("/calls", status_code=204)
+async def clear_calls(request: Request) -> None:
+    """Forget the call log (counts and calls)."""
+    _state(request).calls.clear()
+
+
 @router.post("/reset", status_code=204)
 async def reset(request: Request) -> None:
-    """Forget conversations, messages, files, runs and scripted rules."""
+    """Forget conversations, messages, files, runs, scripted rules and the call log."""
     _state(request).reset()
 
 

@@ -112,6 +112,9 @@ async def rename_conversation(request: Request, conversation_id: str) -> Respons
         conversation.name = "Title: " + " ".join(conversation.first_query.split()[:4])
     else:
         name = body.get("name")
+        if name is None and state.profile.rename_without_name_crashes:
+            # 0.15 stores the missing name: the database refuses it, nothing changes
+            raise DifyHTTPError(500, "unknown", "Internal Server Error")
         if not isinstance(name, str) or (not name.strip() and not state.profile.reqparse_errors):
             raise invalid("Conversation name is required when auto_generate is false")
         conversation.name = name

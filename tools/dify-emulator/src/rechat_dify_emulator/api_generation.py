@@ -72,8 +72,11 @@ async def chat_messages(request: Request) -> Response:
         conversation = state.store.conversation(app, user, conversation_id)
         if conversation is None:
             raise DifyHTTPError(404, "not_found", "Conversation Not Exists.")
-    form_inputs = validation.validate_inputs(app, inputs)
-    files = validation.resolve_files(app, state.store, body.get("files"), _server_url(request))
+    files = await validation.resolve_files(app, state, body.get("files"), _server_url(request))
+    if conversation is not None and profile.inputs_from_conversation:
+        form_inputs = conversation.inputs  # 0.15: a later turn's inputs are not even validated
+    else:
+        form_inputs = validation.validate_inputs(app, inputs)
     validation.check_concurrency(app, state.store, state.config.rate_limit_status)
     if conversation is None:
         conversation = _new_conversation(state, app, user, query, form_inputs)
@@ -104,8 +107,8 @@ async def completion_messages(request: Request) -> Response:
     pre = _pre_stream_fault(script)
     if pre is not None:
         return pre
+    files = await validation.resolve_files(app, state, body.get("files"), _server_url(request))
     form_inputs = validation.validate_inputs(app, inputs)
-    files = validation.resolve_files(app, state.store, body.get("files"), _server_url(request))
     validation.check_concurrency(app, state.store, state.config.rate_limit_status)
     message = _new_message(state, app, user, None, query, form_inputs, files)
     generation = _generation(state, app, user, script, query, form_inputs, message)

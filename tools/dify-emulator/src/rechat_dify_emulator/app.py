@@ -9,14 +9,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rechat_dify_emulator import api_app, api_control, api_conversations, api_generation
+from rechat_dify_emulator import (
+    api_app,
+    api_audio,
+    api_control,
+    api_conversations,
+    api_generation,
+)
 from rechat_dify_emulator.config import EmulatorConfig, default_config
 from rechat_dify_emulator.http import (
     INTERNAL_TEXT,
-    NOT_FOUND_HTML,
+    NO_CORS,
     DifyHTTPError,
     error_response,
     json_response,
+    route_not_found,
 )
 from rechat_dify_emulator.state import EmulatorState
 from rechat_dify_emulator.streaming import SERVER_SEND
@@ -25,7 +32,8 @@ ALLOWED_METHODS = "DELETE, GET, OPTIONS, PATCH, POST, PUT"
 
 
 class DifyHeaders:
-    """Adds ``X-Version``/``X-Env`` and Flask-CORS headers; answers CORS preflights."""
+    """Adds ``X-Version``/``X-Env`` and Flask-CORS headers (none on an unknown route's 404 or a
+    wrong method's 405, like Dify); answers CORS preflights; logs every call (``calls.py``)."""
 
     def __init__(self, app: ASGIApp, state: EmulatorState) -> None:
         self.app = app
@@ -40,25 +48,33 @@ class DifyHeaders:
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             await self._preflight(send, origin, headers)
             return
-        extra = self._extra(origin)
+        call = self.state.calls.begin(scope, headers)
+        body_reader = call.reader(receive)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + extra
+                own = list(message.get("headers", []))
+                cors = (NO_CORS, b"1") not in own
+                own = [header for header in own if header[0] != NO_CORS]
+                message["headers"] = own + self._extra(origin, cors=cors)
+                call.end(scope, message["status"])
             await send(message)
 
         scope[SERVER_SEND] = send  # streamed body frames skip the wrappers (streaming.py)
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, body_reader, send_with_headers)
 
-    def _extra(self, origin: str | None) -> list[tuple[bytes, bytes]]:
+    def _extra(self, origin: str | None, *, cors: bool = True) -> list[tuple[bytes, bytes]]:
         extra = [
             (b"x-version", self.state.profile.server_version.encode()),
             (b"x-env", b"PRODUCTION"),
-            (b"access-control-allow-origin", (origin or "*").encode()),
         ]
+        if not cors:
+            return extra
+        extra.append((b"access-control-allow-origin", (origin or "*").encode()))
         if origin:
             extra.append((b"vary", b"Origin"))
-            extra.append((b"access-control-expose-headers", b"X-Version, X-Env, X-Trace-Id"))
+            if self.state.profile.cors_expose_headers:
+                extra.append((b"access-control-expose-headers", b"X-Version, X-Env, X-Trace-Id"))
         return extra
 
     async def _preflight(self, send: Send, origin: str | None, headers: dict[str, str]) -> None:
@@ -81,7 +97,7 @@ def create_app(config: EmulatorConfig | None = None) -> Any:
     state = EmulatorState(config or default_config())
     api = FastAPI(title="Dify emulator", openapi_url="/_emulator/openapi.json", docs_url=None)
     api.state.emulator = state
-    for module in (api_generation, api_conversations, api_app, api_control):
+    for module in (api_generation, api_conversations, api_app, api_audio, api_control):
         api.include_router(module.router)
 
     @api.exception_handler(DifyHTTPError)
@@ -93,7 +109,7 @@ def create_app(config: EmulatorConfig | None = None) -> Any:
         if request.url.path.startswith("/_emulator"):
             return json_response(state.profile, {"detail": exc.detail}, exc.status_code)
         if exc.status_code == 404:
-            return Response(NOT_FOUND_HTML, 404, media_type="text/html; charset=utf-8")
+            return route_not_found()
         if exc.status_code == 405:
             body = {
                 "code": "method_not_allowed",
@@ -104,6 +120,7 @@ def create_app(config: EmulatorConfig | None = None) -> Any:
             response.headers["allow"] = (exc.headers or {}).get("Allow", "POST").replace(
                 ", ", ", "
             ) + ", OPTIONS"
+            response.headers[NO_CORS.decode()] = "1"
             return response
         error = DifyHTTPError(exc.status_code, "bad_request", str(exc.detail))
         return error_response(state.profile, error)

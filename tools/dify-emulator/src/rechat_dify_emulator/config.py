@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 AppMode = Literal["chat", "agent-chat", "advanced-chat", "workflow", "completion"]
 ProfileName = Literal["current", "0.15"]
 ChatflowOrder = Literal["docs", "legacy"]
+BuiltinTool = Literal["current_time"]
 
 OPENING = "Hello! I am the fixture bot."
 SUGGESTED = ["What can you do?", "Show me markdown"]
@@ -34,6 +35,12 @@ class AppConfig(BaseModel):
     retriever_resource: bool = False
     user_input_form: list[dict[str, Any]] = Field(default_factory=list)
     file_upload: dict[str, Any] | None = None
+    sensitive_word_avoidance: dict[str, Any] | None = None
+    """As saved; None = what a new app of the mode has (``tools/dify-emulator/README.md``)."""
+    tools: list[BuiltinTool] = Field(default_factory=list)
+    """agent-chat: built-in tools; the fake model calls the first one once on every turn."""
+    text_to_speech: bool = False
+    speech_to_text: bool = False
     max_active_requests: int = 0
     icon: str = "🤖"
     icon_background: str = "#FFEAD5"
@@ -51,6 +58,8 @@ class EmulatorConfig(BaseModel):
     chatflow_order: ChatflowOrder | None = None
     rate_limit_status: Literal[429, 400] = 429
     delete_unknown_status: Literal[404, 204] = 404
+    remote_url_backoff: float = Field(default=0.5, ge=0)
+    """Seconds before the first retry of a ``remote_url`` file's HEAD (doubling, 3 retries)."""
 
 
 def _image_upload(enabled: bool) -> dict[str, Any]:

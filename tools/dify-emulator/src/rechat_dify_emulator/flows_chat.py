@@ -8,6 +8,7 @@ from typing import Any
 
 from rechat_dify_emulator.generation import PROVIDER_ERROR, Generation
 from rechat_dify_emulator.store import new_id, now
+from rechat_dify_emulator.tools import BUILTIN_TOOLS, BuiltinTool
 
 EMPTY_THOUGHT_FILE: dict[str, Any] = {
     "id": None,
@@ -52,40 +53,78 @@ class ChatGeneration(Generation):
         self._out(self._message_end())
 
 
+REACT_NO_TOOL = " I can answer without tools.\n\n"
+REACT_TOOL = " I should check the current time.\n\n"
+REACT_AFTER_TOOL = " I now know the answer.\n\n"
+"""The ReAct text Dify streams as ``agent_message`` deltas (the ``Thought:`` prefix removed)."""
+
+
+def _react_deltas(text: str) -> list[str]:
+    """One delta per character, then the three empty ones of the ``Action:`` block."""
+    return [*text, "", "", ""]
+
+
 class AgentGeneration(Generation):
-    """agent-chat: ``agent_thought`` (re-sent as it fills in), ``agent_message``*, end."""
+    """agent-chat, Dify's ReAct runner (``agent_stream_basic``, ``agent_tool_stream_react``).
+
+    ``agent_thought`` (position 1, empty); the model's thought text as one-character
+    ``agent_message`` deltas; with a tool (``AppConfig.tools`` or ``[[tools]]``): the position-1
+    thought re-sent with the tool and its input, again with the observation (or already with it:
+    ``[[tools:observed]]``), an empty position-2 thought and the second thought text; then the
+    final answer as one delta and ``message_end``. Only the final answer is stored as the
+    message's ``answer``; the stream's thought text is not part of it.
+    """
 
     def _by_mode(self) -> Awaitable[None]:
         return self._agent()
 
+    def _tool(self) -> BuiltinTool | None:
+        if self.app.tools:
+            return BUILTIN_TOOLS[self.app.tools[0]]
+        return BUILTIN_TOOLS["current_time"] if self.script.tools else None
+
     async def _agent(self) -> None:
-        position = 1
-        self._out(self._thought(position, new_id()))
+        tool = self._tool()
+        first = new_id()
+        self._out(self._thought(1, first))
         await self._opening()
-        chunks = self.script.chunks
-        for index in range(len(chunks) + 1):
+        steps: list[str | None] = []  # None = the tool round
+        if tool is None:
+            steps += _react_deltas(REACT_NO_TOOL)
+        else:
+            steps += [*_react_deltas(REACT_TOOL), None, *_react_deltas(REACT_AFTER_TOOL)]
+        final = self.script.answer
+        steps.append(final)
+        total = sum(step is not None for step in steps)
+        sent, position = 0, 1
+        for index, step in enumerate(steps):
             if self.task.stopped:
                 break
-            fault = self._fault(index)
+            if step is None:
+                assert tool is not None
+                for frame in self._tool_round(first, tool):
+                    self._out(frame)
+                position = 2
+                continue
+            fault = self._fault(sent, total)
             if fault == "error":
                 self._out(self._error("completion_request_error", 400, PROVIDER_ERROR))
                 return
             if fault == "eof":
                 self.outcome = "incomplete"
                 return
-            if index == len(chunks):
-                break
-            if self.script.tools and index == min(2, len(chunks) - 1):
-                for frame in self._tool_round(position):
-                    self._out(frame)
-                position += 1
-            self.answer += chunks[index]
-            self._out(self._text(chunks[index], None))
+            if index == len(steps) - 1:
+                self.answer = final
+            self._out(self._text(step, None))
+            sent += 1
             await self._pause(self.script.token_delay)
-        self._record_final_thought(position)
+        if not self.task.stopped:
+            self._record_final_thought(first if position == 1 else self._second, position)
         self._out(self._image_frame())
         self.outcome = "stopped" if self.task.stopped else "succeeded"
         self._out(self._message_end())
+
+    _second: str = ""
 
     def _thought(self, position: int, thought_id: str, **fields: Any) -> bytes:
         assert self.message is not None
@@ -101,22 +140,24 @@ class AgentGeneration(Generation):
         }
         return self._emit("agent_thought", body)
 
-    def _tool_round(self, position: int) -> list[bytes]:
-        """A tool call: the thought re-sent with the tool, then with its observation."""
-        thought_id = new_id()
-        tool = {
-            "thought": "I should look up the current time.",
-            "tool": "current_time",
-            "tool_labels": {"current_time": {"en_US": "Current Time", "zh_Hans": "获取当前时间"}},
-            "tool_input": '{"current_time": {"timezone": "UTC"}}',
+    def _tool_round(self, thought_id: str, tool: BuiltinTool) -> list[bytes]:
+        """The tool call: the thought re-sent with the tool, then with its observation, then
+        the next (empty) thought."""
+        name = next(key for key, value in BUILTIN_TOOLS.items() if value is tool)
+        call = {
+            "thought": REACT_TOOL.strip(),
+            "tool": name,
+            "tool_labels": {name: tool.labels},
+            "tool_input": json.dumps({name: tool.tool_input}),
         }
-        observed = {**tool, "observation": '{"current_time": "tool response: 2026-01-01 12:00:00"}'}
-        self._record_thought(thought_id, position, observed)
+        observed = {**call, "observation": tool.observation()}
+        self._record_thought(thought_id, 1, observed)
+        self._second = new_id()
+        first = observed if self.script.tool_observed_first else call
         return [
-            self._thought(position, thought_id),
-            self._thought(position, thought_id, **tool),
-            self._thought(position, thought_id, **observed),
-            self._thought(position + 1, new_id()),
+            self._thought(1, thought_id, **first),
+            self._thought(1, thought_id, **observed),
+            self._thought(2, self._second),
         ]
 
     def _record_thought(self, thought_id: str, position: int, fields: dict[str, Any]) -> None:
@@ -140,9 +181,9 @@ class AgentGeneration(Generation):
             }
         )
 
-    def _record_final_thought(self, position: int) -> None:
+    def _record_final_thought(self, thought_id: str, position: int) -> None:
         final = {"thought": self.answer, "tool_input": _final_answer(self.answer)}
-        self._record_thought(new_id(), position, final)
+        self._record_thought(thought_id, position, final)
 
 
 def _final_answer(answer: str) -> str:

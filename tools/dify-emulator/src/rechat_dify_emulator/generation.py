@@ -246,9 +246,10 @@ class Generation:
         self.answer = replacement
         return self._emit("message_replace", {"answer": replacement, "reason": ""})
 
-    def _fault(self, index: int) -> str | None:
-        """Which fault (if any) fires before chunk ``index``."""
-        at = min(self.script.error_after, len(self.script.chunks))
+    def _fault(self, index: int, total: int | None = None) -> str | None:
+        """Which fault (if any) fires before chunk ``index`` (of ``total``, default: the
+        script's chunks)."""
+        at = min(self.script.error_after, len(self.script.chunks) if total is None else total)
         if index != at:
             return None
         if self.script.midstream_error:

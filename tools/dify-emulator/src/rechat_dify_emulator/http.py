@@ -18,6 +18,17 @@ NOT_FOUND_HTML = (
     "check your spelling and try again.</p>\n"
 )
 
+NO_CORS = b"x-emulator-no-cors"
+"""Marks an answer that gets no CORS headers (Flask's routing 404 and 405); never sent."""
+
+
+def route_not_found() -> Response:
+    """Flask's HTML 404 of an unknown route (without CORS headers, like Dify)."""
+    response = Response(NOT_FOUND_HTML, 404, media_type="text/html; charset=utf-8")
+    response.headers[NO_CORS.decode()] = "1"
+    return response
+
+
 HTML_PAGES = {
     429: "<html><head><title>429 Too Many Requests</title></head><body><h1>Error 1015</h1>"
     "<p>You are being rate limited.</p></body></html>",
@@ -86,6 +97,8 @@ class DifyHTTPError(Exception):
         self.params = params
 
     def body(self) -> dict[str, Any]:
+        if self.code == "unknown":  # Dify's handler of an unexpected exception: no status
+            return {"message": self.message, "code": self.code}
         if self.params is not None:
             return {"code": self.code, "message": self.message, "params": self.params}
         return {"code": self.code, "message": self.message, "status": self.status}

@@ -62,6 +62,12 @@ class Profile:
     upload_missing_code: str
     conversation_initial_name: str | None
     """0.15 names every new conversation "New conversation"; None = truncated query."""
+    inputs_from_conversation: bool
+    """0.15: a later turn's ``inputs`` are ignored (not even validated); every message stores
+    and uses the conversation's first inputs. Today every turn's inputs are validated and used."""
+    rename_without_name_crashes: bool
+    """0.15: rename with neither ``name`` nor ``auto_generate`` is a 500 ``unknown``."""
+    cors_expose_headers: bool
 
 
 PROFILE_015 = Profile(
@@ -79,6 +85,9 @@ PROFILE_015 = Profile(
     legacy_chatflow_order=True,
     upload_missing_code="bad_request_key_error",
     conversation_initial_name="New conversation",
+    inputs_from_conversation=True,
+    rename_without_name_crashes=True,
+    cors_expose_headers=False,
 )
 
 PROFILE_CURRENT = Profile(
@@ -96,6 +105,9 @@ PROFILE_CURRENT = Profile(
     legacy_chatflow_order=False,
     upload_missing_code="no_file_uploaded",
     conversation_initial_name=None,
+    inputs_from_conversation=False,
+    rename_without_name_crashes=False,
+    cors_expose_headers=True,
 )
 
 PROFILES = {"0.15": PROFILE_015, "current": PROFILE_CURRENT}

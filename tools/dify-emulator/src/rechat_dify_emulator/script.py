@@ -98,6 +98,7 @@ class Script:
     html_status: int | None = None
     cite: bool = False
     tools: bool = False
+    tool_observed_first: bool = False
     replace_with: str | None = None
     file_chunks: bool = False
     image: bool = False
@@ -165,6 +166,7 @@ def _knobs(script: Script, words: dict[str, str]) -> Script:
         changes["cite"] = True
     if "tools" in words:
         changes["tools"] = True
+        changes["tool_observed_first"] = words["tools"] == "observed"
     if "file-chunks" in words:
         changes["file_chunks"] = True
     if "image" in words:

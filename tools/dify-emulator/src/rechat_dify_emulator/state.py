@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rechat_dify_emulator.calls import CallLog
 from rechat_dify_emulator.config import AppConfig, EmulatorConfig
 from rechat_dify_emulator.generation import Stats
 from rechat_dify_emulator.pacing import PacingClock
@@ -30,6 +31,7 @@ class EmulatorState:
     apps: dict[str, AppConfig] = field(default_factory=dict)
     rules: list[ScriptRule] = field(default_factory=list)
     clock: PacingClock = field(default_factory=PacingClock)
+    calls: CallLog = field(default_factory=CallLog)
 
     def __post_init__(self) -> None:
         for app in self.config.apps:
@@ -62,3 +64,4 @@ class EmulatorState:
         self.store = Store()
         self.stats = Stats()
         self.rules.clear()
+        self.calls.clear()

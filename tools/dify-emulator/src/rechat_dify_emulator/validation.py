@@ -7,6 +7,8 @@ from typing import Any
 from rechat_dify_emulator.config import AppConfig
 from rechat_dify_emulator.http import DifyHTTPError, argument_error, invalid, is_uuid
 from rechat_dify_emulator.profiles import Profile
+from rechat_dify_emulator.remote import remote_file_info
+from rechat_dify_emulator.state import EmulatorState
 from rechat_dify_emulator.store import Store
 
 RESPONSE_MODES = ("streaming", "blocking")
@@ -83,10 +85,12 @@ def file_upload_enabled(app: AppConfig) -> bool:
     return bool(settings.get("enabled") or image.get("enabled"))
 
 
-def resolve_files(
-    app: AppConfig, store: Store, files: Any, server_url: str
+async def resolve_files(
+    app: AppConfig, state: EmulatorState, files: Any, server_url: str
 ) -> list[dict[str, Any]]:
-    """The message_files of a request; dropped silently when the app has uploads off."""
+    """The message_files of a request; dropped silently when the app has uploads off. A
+    ``remote_url`` file is looked up with a HEAD request, as Dify does (``remote.py``)."""
+    store = state.store
     if not files or not file_upload_enabled(app):
         return []
     if not isinstance(files, list):
@@ -100,7 +104,10 @@ def resolve_files(
             url = entry.get("url")
             if not url:
                 raise invalid("Invalid file url")
-            resolved.append(_file_row(entry, None, str(url), None))
+            info = await remote_file_info(str(url), state.config.remote_url_backoff)
+            row = _file_row(entry, None, str(url), None)
+            row.update(filename=info.filename, mime_type=info.mime_type, size=info.size)
+            resolved.append(row)
             continue
         if method != "local_file":
             raise invalid("transfer_method is required in file mapping")
