@@ -199,6 +199,16 @@ class AppNotFound(NotFound):
     default_detail = "App not found"
 
 
+class FolderNotFound(NotFound):
+    code = "folder_not_found"
+    default_detail = "Folder not found"
+
+
+class ShareNotFound(NotFound):
+    code = "share_not_found"
+    default_detail = "Shared chat not found"
+
+
 class UserNotFound(NotFound):
     code = "user_not_found"
     default_detail = "No such user"
@@ -217,6 +227,16 @@ class LastAdmin(Conflict):
 class ConversationBusy(Conflict):
     code = "conversation_busy"
     default_detail = "An answer is still being generated in this conversation"
+
+
+class FolderExists(Conflict):
+    code = "folder_exists"
+    default_detail = "A folder of that name exists"
+
+
+class TooManyFolders(Conflict):
+    code = "too_many_folders"
+    default_detail = "Too many folders"
 
 
 class RateLimited(TooManyRequests):

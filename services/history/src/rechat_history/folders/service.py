@@ -12,19 +12,15 @@ from rechat_history.folders.schemas import Folder, FolderCreate, FolderUpdate
 from rechat_history.models import Folder as FolderRow
 from rechat_history.shares import repository as shares
 from rechat_shared.db import utcnow
-from rechat_shared.errors import Conflict, NotFound
+from rechat_shared.errors import FolderExists, FolderNotFound, TooManyFolders
 
 MAX_FOLDERS = 200
-
-
-def folder_not_found() -> NotFound:
-    return NotFound("Folder not found", code="folder_not_found")
 
 
 async def get_owned(session: AsyncSession, user_id: str, folder_id: str) -> FolderRow:
     folder = await repository.owned(session, user_id, folder_id)
     if folder is None:
-        raise folder_not_found()
+        raise FolderNotFound()
     return folder
 
 
@@ -35,7 +31,7 @@ async def list_mine(session: AsyncSession, user_id: str) -> list[Folder]:
 async def create(session: AsyncSession, user_id: str, body: FolderCreate) -> Folder:
     await _check_name_free(session, user_id, body.name)
     if len(await repository.all_owned(session, user_id)) >= MAX_FOLDERS:
-        raise Conflict(f"At most {MAX_FOLDERS} folders", code="too_many_folders")
+        raise TooManyFolders(f"At most {MAX_FOLDERS} folders")
     now = utcnow()
     folder = FolderRow(
         id=str(uuid.uuid4()), user_id=user_id, name=body.name, created_at=now, updated_at=now
@@ -68,4 +64,4 @@ async def delete(session: AsyncSession, folder: FolderRow, *, with_conversations
 
 async def _check_name_free(session: AsyncSession, user_id: str, name: str) -> None:
     if await repository.named(session, user_id, name) is not None:
-        raise Conflict("A folder of that name exists", code="folder_exists")
+        raise FolderExists()

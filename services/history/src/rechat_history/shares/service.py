@@ -16,11 +16,7 @@ from rechat_history.models import Share as ShareRow
 from rechat_history.shares import repository
 from rechat_history.shares.schemas import Share, SharedConversation, SharedMessage
 from rechat_shared.db import utcnow
-from rechat_shared.errors import NotFound
-
-
-def share_not_found() -> NotFound:
-    return NotFound("Shared chat not found", code="share_not_found")
+from rechat_shared.errors import ShareNotFound
 
 
 def _share(row: ShareRow) -> Share:
@@ -65,7 +61,7 @@ async def list_mine(session: AsyncSession, user_id: str) -> list[Share]:
 async def revoke(session: AsyncSession, user_id: str, share_id: str) -> None:
     row = await repository.by_id(session, share_id)
     if row is None or row.user_id != user_id:
-        raise share_not_found()
+        raise ShareNotFound()
     await session.delete(row)
     await session.flush()
 
@@ -73,7 +69,7 @@ async def revoke(session: AsyncSession, user_id: str, share_id: str) -> None:
 async def public(session: AsyncSession, share_id: str) -> SharedConversation:
     row = await repository.by_id(session, share_id)
     if row is None:
-        raise share_not_found()
+        raise ShareNotFound()
     return SharedConversation(
         id=row.id,
         title=row.title,
