@@ -19,6 +19,7 @@ from rechat_auth.config import Settings
 from rechat_auth.dependencies import UnitOfWork
 from rechat_auth.keys.endpoints import router as keys_router
 from rechat_auth.keys.service import load_keyring
+from rechat_auth.preferences.endpoints import router as preferences_router
 from rechat_auth.runtime import AuthRuntime
 from rechat_auth.sessions.endpoints import router as sessions_router
 from rechat_auth.sessions.maintenance import run_maintenance
@@ -137,7 +138,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or Settings()
     app.add_exception_handler(RedisError, _unavailable)
     app.add_exception_handler(OperationalError, _unavailable)
-    for router in (sessions_router, users_router, keys_router, admin_router):
+    routers = (sessions_router, users_router, preferences_router, keys_router, admin_router)
+    for router in routers:
         app.include_router(router)
     return app
 
