@@ -24,9 +24,10 @@ typecheck: setup
 	$(UV) run mypy -p rechat_shared -p rechat_auth -p rechat_gateway -p rechat_worker \
 		-p rechat_history -p rechat_dify_emulator -p rechat_cli
 
-web-check:
-	cd web && npm ci --no-audit --no-fund && npm run format:check && npm run typecheck && npm run lint \
-		&& npm run test:unit && npm run build
+# api:check regenerates web/src/api/generated/*.ts from the services' OpenAPI and fails on a diff.
+web-check: setup
+	cd web && npm ci --no-audit --no-fund && npm run format:check && UV="$(UV)" npm run api:check \
+		&& npm run typecheck && npm run lint && npm run test:unit && npm run build
 
 pytest: setup
 	$(UV) run pytest

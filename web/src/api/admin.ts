@@ -2,17 +2,19 @@
 import { http } from './client'
 import type {
   AdminApp,
-  AdminAppWrite,
+  AdminAppCreate,
+  AdminAppUpdate,
   AdminSettings,
+  AdminSettingsUpdate,
   AppTestResult,
-  Page,
   Role,
   User,
+  UserPage,
 } from './types'
 
 export const adminApi = {
   users: (q = '', limit = 50, offset = 0) =>
-    http.json<Page<User>>(
+    http.json<UserPage>(
       `/api/admin/users?${new URLSearchParams({ q, limit: String(limit), offset: String(offset), sort: '-created_at' })}`,
     ),
   updateUser: (id: string, patch: { role?: Role; active?: boolean }) =>
@@ -25,12 +27,12 @@ export const adminApi = {
       body: { password },
     }),
   settings: () => http.json<AdminSettings>('/api/admin/settings'),
-  updateSettings: (patch: Partial<AdminSettings>) =>
+  updateSettings: (patch: AdminSettingsUpdate) =>
     http.json<AdminSettings>('/api/admin/settings', { method: 'PATCH', body: patch }),
   apps: () => http.json<AdminApp[]>('/api/admin/apps'),
-  createApp: (app: AdminAppWrite) =>
+  createApp: (app: AdminAppCreate) =>
     http.json<AdminApp>('/api/admin/apps', { method: 'POST', body: app }),
-  updateApp: (id: string, patch: AdminAppWrite) =>
+  updateApp: (id: string, patch: AdminAppUpdate) =>
     http.json<AdminApp>(`/api/admin/apps/${encodeURIComponent(id)}`, {
       method: 'PATCH',
       body: patch,

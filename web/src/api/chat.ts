@@ -1,14 +1,6 @@
 // chat-gateway: sending, resuming, stopping and regenerating answers (SSE responses), feedback.
 import { http } from './client'
-import type { Feedback } from './types'
-
-export interface SendBody {
-  app_id: string
-  conversation_id?: string | null
-  query: string
-  inputs?: Record<string, unknown>
-  files?: { type: string; transfer_method: 'local_file'; upload_file_id: string }[]
-}
+import type { FeedbackBody, SendBody, StopResult } from './types'
 
 const streamHeaders = { Accept: 'text/event-stream' }
 
@@ -33,10 +25,10 @@ export const chatApi = {
       signal,
     }),
   stop: (messageId: string) =>
-    http.json<{ status: string }>(`/api/chat/messages/${encodeURIComponent(messageId)}/stop`, {
+    http.json<StopResult>(`/api/chat/messages/${encodeURIComponent(messageId)}/stop`, {
       method: 'POST',
     }),
-  feedback: (messageId: string, feedback: Feedback) =>
+  feedback: (messageId: string, feedback: FeedbackBody) =>
     http.json<void>(`/api/chat/messages/${encodeURIComponent(messageId)}/feedback`, {
       method: 'POST',
       body: feedback,

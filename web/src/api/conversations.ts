@@ -1,6 +1,12 @@
 // history service: conversations, their messages, export and usage.
 import { http } from './client'
-import type { Conversation, CursorPage, Message, UsageRow } from './types'
+import type {
+  Conversation,
+  ConversationPage,
+  ConversationUpdate,
+  MessagePage,
+  UsageReport,
+} from './types'
 
 export interface ConversationQuery {
   cursor?: string | null
@@ -22,13 +28,13 @@ function query(params: object): string {
 
 export const conversationsApi = {
   list: (params: ConversationQuery = {}) =>
-    http.json<CursorPage<Conversation>>(`/api/conversations${query(params)}`),
+    http.json<ConversationPage>(`/api/conversations${query(params)}`),
   get: (id: string) => http.json<Conversation>(`/api/conversations/${encodeURIComponent(id)}`),
   messages: (id: string, cursor?: string | null) =>
-    http.json<CursorPage<Message>>(
+    http.json<MessagePage>(
       `/api/conversations/${encodeURIComponent(id)}/messages${query({ cursor, limit: 100 })}`,
     ),
-  update: (id: string, patch: Partial<Pick<Conversation, 'title' | 'pinned' | 'archived'>>) =>
+  update: (id: string, patch: ConversationUpdate) =>
     http.json<Conversation>(`/api/conversations/${encodeURIComponent(id)}`, {
       method: 'PATCH',
       body: patch,
@@ -41,8 +47,6 @@ export const conversationsApi = {
   export: (id: string, format: 'json' | 'markdown') =>
     http.send(`/api/conversations/${encodeURIComponent(id)}/export?format=${format}`),
   exportAll: () => http.send('/api/conversations/export'),
-  myUsage: (from?: string, to?: string) =>
-    http.json<UsageRow[] | { items: UsageRow[] }>(`/api/me/usage${query({ from, to })}`),
   adminUsage: (from?: string, to?: string) =>
-    http.json<UsageRow[] | { items: UsageRow[] }>(`/api/admin/usage${query({ from, to })}`),
+    http.json<UsageReport>(`/api/admin/usage${query({ from, to })}`),
 }

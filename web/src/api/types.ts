@@ -1,43 +1,46 @@
-// Types of the ReChat HTTP API (docs/ARCHITECTURE.md, "HTTP API").
+// Types of the ReChat HTTP API, taken from the services' own OpenAPI documents
+// (src/api/generated/*.ts, written by `npm run api:generate`; `make test` fails when they are
+// stale). Only the Dify JSON the services pass through untyped is described by hand, below.
+import type { components as AuthApi } from './generated/auth'
+import type { components as GatewayApi } from './generated/gateway'
+import type { components as HistoryApi } from './generated/history'
 
-export type Role = 'admin' | 'user' | 'pending'
+type Auth = AuthApi['schemas']
+type Gateway = GatewayApi['schemas']
+type History = HistoryApi['schemas']
 
-export interface User {
-  id: string
-  email: string
-  name: string
-  role: Role
-  active: boolean
-  created_at: string
-  last_login_at: string | null
-}
+export type User = Auth['User']
+export type Role = User['role']
+export type Session = Auth['Session']
+export type AuthConfig = Auth['AuthConfig']
+export type AdminSettings = Auth['AuthSettingsRead']
+export type AdminSettingsUpdate = Auth['AuthSettingsUpdate']
+export type UserPage = Auth['UserPage']
 
-export interface Session {
-  access_token: string
-  token_type: 'bearer'
-  expires_in: number
-  user: User
-}
+export type AdminApp = Gateway['AdminApp']
+export type AdminAppCreate = Gateway['AppCreate']
+export type AdminAppUpdate = Gateway['AppUpdate']
+/** What the admin's app form sends: every field, the key only when one was typed. */
+export type AdminAppWrite = Omit<AdminAppCreate, 'api_key'> & { api_key?: string }
+export type AppMode = AdminApp['mode']
+export type AppTestResult = Gateway['AppTestResult']
+export type UploadedFile = Gateway['UploadedFile']
+export type SendBody = Gateway['ChatMessageCreate']
+export type FeedbackBody = Gateway['FeedbackCreate']
+export type StopResult = Gateway['StopResult']
 
-export interface AuthConfig {
-  signup_open: boolean
-  has_users: boolean
-}
+export type Conversation = History['Conversation']
+export type ConversationPage = History['Page_Conversation_']
+export type ConversationUpdate = History['ConversationUpdate']
+export type Feedback = History['Feedback']
+export type MessageStatus = History['Message']['status']
+export type UsageReport = History['UsageReport']
+export type UsageRow = History['UsageRow']
 
-export interface AdminSettings {
-  signup_open: boolean
-  default_role: 'user' | 'pending'
-}
+/** The `{"error", "detail"}` envelope of every 4xx/5xx (422 adds pydantic's `errors`). */
+export type ApiErrorBody = Auth['ErrorBody']
 
-export interface Page<T> {
-  items: T[]
-  total: number
-}
-
-export interface CursorPage<T> {
-  items: T[]
-  next_cursor: string | null
-}
+// -- Dify's JSON, passed through by the services as free-form objects ------------------------
 
 /** One item of Dify's `user_input_form`: `{ "text-input": { variable, label, required, ... } }`. */
 export type DifyFormItem = Record<string, DifyFormField>
@@ -51,62 +54,7 @@ export interface DifyFormField {
   options?: string[]
 }
 
-export type AppMode = 'chat' | 'agent-chat' | 'advanced-chat' | 'workflow' | 'completion'
-
-export interface App {
-  id: string
-  name: string
-  description: string
-  icon: string | null
-  mode: AppMode
-  opening_statement: string | null
-  suggested_questions: string[]
-  user_input_form: DifyFormItem[]
-  file_upload: Record<string, unknown> | null
-  suggested_questions_after_answer: boolean
-}
-
-export interface AdminApp {
-  id: string
-  name: string
-  description: string
-  icon: string | null
-  base_url: string
-  mode: AppMode
-  enabled: boolean
-  visible_to_roles: Role[]
-  api_key_hint: string | null
-  created_at: string
-  updated_at: string
-}
-
-export interface AdminAppWrite {
-  name?: string
-  description?: string
-  icon?: string | null
-  base_url?: string
-  mode?: AppMode
-  enabled?: boolean
-  visible_to_roles?: Role[]
-  api_key?: string
-}
-
-export interface AppTestResult {
-  ok: boolean
-  reason?: string | null
-  info?: Record<string, unknown> | null
-}
-
-export interface Conversation {
-  id: string
-  app_id: string
-  title: string | null
-  pinned: boolean
-  archived: boolean
-  created_at: string
-  updated_at: string
-  preview: string | null
-}
+export type App = Omit<Gateway['App'], 'user_input_form'> & { user_input_form: DifyFormItem[] }
 
 export interface Usage {
   prompt_tokens?: number
@@ -150,53 +98,16 @@ export interface MessageFile {
   name?: string
 }
 
-export type MessageStatus = 'pending' | 'done' | 'stopped' | 'failed'
-
-export interface Feedback {
-  rating: 'like' | 'dislike' | null
-  content?: string | null
-}
-
-export interface Message {
-  id: string
-  conversation_id: string
-  role: 'user' | 'assistant'
-  content: string
-  status: MessageStatus
-  error: { code: string; message: string } | null
-  regenerate_of: string | null
+/** A message as history stores it, with the Dify parts it passes through spelled out. */
+export type Message = Omit<
+  History['Message'],
+  'usage' | 'citations' | 'thoughts' | 'nodes' | 'files'
+> & {
   usage: Usage | null
   citations: Citation[] | null
   thoughts: Thought[] | null
   nodes: WorkflowNode[] | null
-  feedback: Feedback | null
-  inputs: Record<string, unknown> | null
   files: MessageFile[] | null
-  timings?: Record<string, unknown> | null
-  created_at: string
-  /** Client-only: follow-up questions from the stream's `done` event. */
-  suggested_questions?: string[]
 }
 
-export interface UploadedFile {
-  id: string
-  name: string
-  size: number
-  mime_type: string
-  type: string
-}
-
-export interface UsageRow {
-  user_id?: string
-  app_id?: string
-  messages?: number
-  prompt_tokens?: number
-  completion_tokens?: number
-  total_tokens?: number
-  [key: string]: unknown
-}
-
-export interface ApiErrorBody {
-  error: string
-  detail: string
-}
+export type MessagePage = Omit<History['Page_Message_'], 'items'> & { items: Message[] }

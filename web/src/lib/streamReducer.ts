@@ -97,6 +97,8 @@ export function emptyAnswer(conversationId: string, id = 'pending'): Message {
     feedback: null,
     inputs: null,
     files: null,
+    suggested_questions: null,
+    timings: null,
     created_at: new Date().toISOString(),
   }
 }

@@ -2,11 +2,11 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { toast } from 'vue-sonner'
-import { chatApi, type SendBody } from '@/api/chat'
+import { chatApi } from '@/api/chat'
 import { conversationsApi } from '@/api/conversations'
 import { ApiError } from '@/api/http'
 import { consumeStream } from '@/api/sse'
-import type { Message } from '@/api/types'
+import type { Message, SendBody } from '@/api/types'
 import { i18n } from '@/i18n'
 import { applyStreamEvent, emptyAnswer, parseStreamEvent } from '@/lib/streamReducer'
 import { buildTurns } from '@/lib/turns'
@@ -130,7 +130,7 @@ export const useChatStore = defineStore('chat', () => {
   async function send(body: Omit<SendBody, 'conversation_id'>) {
     sessionStorage.setItem(UNSENT_KEY, body.query)
     const question = push(localMessage('user', body.query))
-    question.files = (body.files ?? []).map((f) => ({ id: f.upload_file_id, type: f.type }))
+    question.files = (body.files ?? []).map((f) => ({ id: f.upload_file_id ?? '', type: f.type }))
     const answer = push(localMessage('assistant'))
     await run(
       (signal) => chatApi.send({ ...body, conversation_id: conversationId.value }, signal),

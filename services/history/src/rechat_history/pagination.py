@@ -8,7 +8,7 @@ import binascii
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from rechat_shared.errors import InvalidCursor
 
@@ -17,6 +17,9 @@ MAX_CURSOR_LENGTH = 300
 
 
 class Page(BaseModel, Generic[T]):
+    # every field is always sent: the OpenAPI document (and the SPA's types) say so
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     items: list[T]
     next_cursor: str | None = None
 

@@ -15,6 +15,9 @@ ALL_ROLES: list[Role] = ["admin", "user"]
 class App(BaseModel):
     """An app as the chat UI sees it, described by Dify's `/parameters`."""
 
+    # every field is always sent: the OpenAPI document (and the SPA's types) say so
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     id: str
     name: str
     description: str
