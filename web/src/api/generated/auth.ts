@@ -214,6 +214,30 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/api/auth/me/preferences': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Read Preferences
+     * @description My settings, each with its default where I never changed it.
+     */
+    get: operations['read_preferences_api_auth_me_preferences_get']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    /**
+     * Update Preferences
+     * @description Change some of my settings; the answer is all of them.
+     */
+    patch: operations['update_preferences_api_auth_me_preferences_patch']
+    trace?: never
+  }
   '/api/auth/refresh': {
     parameters: {
       query?: never
@@ -361,6 +385,88 @@ export interface components {
     PasswordReset: {
       /** Password */
       password: string
+    }
+    /**
+     * Preferences
+     * @description Every setting with its default; what a user never changed reads as the default.
+     */
+    Preferences: {
+      /**
+       * Auto Scroll
+       * @default true
+       */
+      auto_scroll: boolean
+      /**
+       * Auto Title
+       * @default true
+       */
+      auto_title: boolean
+      /**
+       * Chat Bubbles
+       * @default true
+       */
+      chat_bubbles: boolean
+      /** Default App Id */
+      default_app_id?: string | null
+      /** Language */
+      language?: ('en' | 'zh-CN') | null
+      /**
+       * Send With
+       * @default enter
+       * @enum {string}
+       */
+      send_with: 'enter' | 'ctrl_enter'
+      /**
+       * Show Timestamps
+       * @default true
+       */
+      show_timestamps: boolean
+      /**
+       * Theme
+       * @default system
+       * @enum {string}
+       */
+      theme: 'system' | 'light' | 'dark' | 'oled'
+      /**
+       * Tts Rate
+       * @default 1
+       */
+      tts_rate: number
+      /** Tts Voice */
+      tts_voice?: string | null
+      /**
+       * Wide Screen
+       * @default false
+       */
+      wide_screen: boolean
+    }
+    /**
+     * PreferencesUpdate
+     * @description Only the fields given change; null puts a nullable setting back to its default.
+     */
+    PreferencesUpdate: {
+      /** Auto Scroll */
+      auto_scroll?: boolean | null
+      /** Auto Title */
+      auto_title?: boolean | null
+      /** Chat Bubbles */
+      chat_bubbles?: boolean | null
+      /** Default App Id */
+      default_app_id?: string | null
+      /** Language */
+      language?: ('en' | 'zh-CN') | null
+      /** Send With */
+      send_with?: ('enter' | 'ctrl_enter') | null
+      /** Show Timestamps */
+      show_timestamps?: boolean | null
+      /** Theme */
+      theme?: ('system' | 'light' | 'dark' | 'oled') | null
+      /** Tts Rate */
+      tts_rate?: number | null
+      /** Tts Voice */
+      tts_voice?: string | null
+      /** Wide Screen */
+      wide_screen?: boolean | null
     }
     /**
      * Session
@@ -1255,6 +1361,131 @@ export interface operations {
           [name: string]: unknown
         }
         content?: never
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  read_preferences_api_auth_me_preferences_get: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Preferences']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  update_preferences_api_auth_me_preferences_patch: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PreferencesUpdate']
+      }
+    }
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Preferences']
+        }
       }
       /** @description Malformed request */
       400: {

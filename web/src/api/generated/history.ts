@@ -31,7 +31,8 @@ export interface paths {
     }
     /**
      * List Conversations
-     * @description My conversations, most recently active first; `q` searches titles and messages.
+     * @description My conversations, most recently active first; `q` searches titles and messages,
+     *     `folder_id` lists one folder, `in_folder=false` those in none.
      */
     get: operations['list_conversations_api_conversations_get']
     put?: never
@@ -69,9 +70,29 @@ export interface paths {
     head?: never
     /**
      * Update Conversation
-     * @description Rename, pin or archive one of my conversations.
+     * @description Rename, pin, archive, move to a folder or mark as unread one of my conversations.
      */
     patch: operations['update_conversation_api_conversations__conversation_id__patch']
+    trace?: never
+  }
+  '/api/conversations/{conversation_id}/clone': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Clone Conversation
+     * @description Copy one of my conversations; the copy continues as a new Dify conversation.
+     */
+    post: operations['clone_conversation_api_conversations__conversation_id__clone_post']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
     trace?: never
   }
   '/api/conversations/{conversation_id}/export': {
@@ -108,6 +129,27 @@ export interface paths {
     get: operations['list_messages_api_conversations__conversation_id__messages_get']
     put?: never
     post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/conversations/{conversation_id}/share': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Share Conversation
+     * @description Share a read-only snapshot of one of my conversations at a public link (sharing again
+     *     updates the snapshot and keeps the link).
+     */
+    post: operations['share_conversation_api_conversations__conversation_id__share_post']
     delete?: never
     options?: never
     head?: never
@@ -154,6 +196,55 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/api/folders': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * List Folders
+     * @description My folders, by name.
+     */
+    get: operations['list_folders_api_folders_get']
+    put?: never
+    /**
+     * Create Folder
+     * @description Create a folder; 409 `folder_exists` when I have one of that name.
+     */
+    post: operations['create_folder_api_folders_post']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/folders/{folder_id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post?: never
+    /**
+     * Delete Folder
+     * @description Delete one of my folders; its conversations move out, or go too with
+     *     `delete_conversations=true`.
+     */
+    delete: operations['delete_folder_api_folders__folder_id__delete']
+    options?: never
+    head?: never
+    /**
+     * Rename Folder
+     * @description Rename one of my folders.
+     */
+    patch: operations['rename_folder_api_folders__folder_id__patch']
+    trace?: never
+  }
   '/api/me/usage': {
     parameters: {
       query?: never
@@ -194,6 +285,50 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/api/shares': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * List Shares
+     * @description My shared links, most recently updated first.
+     */
+    get: operations['list_shares_api_shares_get']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/shares/{share_id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Shared Conversation
+     * @description The snapshot behind a shared link (public: whoever has the link may read it).
+     */
+    get: operations['shared_conversation_api_shares__share_id__get']
+    put?: never
+    post?: never
+    /**
+     * Revoke Share
+     * @description Revoke one of my links: it answers 404 from now on.
+     */
+    delete: operations['revoke_share_api_shares__share_id__delete']
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/internal/conversations/{conversation_id}': {
     parameters: {
       query?: never
@@ -229,6 +364,8 @@ export interface components {
        * Format: date-time
        */
       created_at: string
+      /** Folder Id */
+      folder_id: string | null
       /** Id */
       id: string
       /** Pinned */
@@ -237,6 +374,8 @@ export interface components {
       preview: string
       /** Title */
       title: string
+      /** Unread */
+      unread: boolean
       /**
        * Updated At
        * Format: date-time
@@ -258,10 +397,14 @@ export interface components {
     ConversationUpdate: {
       /** Archived */
       archived?: boolean | null
+      /** Folder Id */
+      folder_id?: string | null
       /** Pinned */
       pinned?: boolean | null
       /** Title */
       title?: string | null
+      /** Unread */
+      unread?: boolean | null
     }
     /** DeleteAllConversations */
     DeleteAllConversations: {
@@ -290,6 +433,33 @@ export interface components {
       content?: string | null
       /** Rating */
       rating: ('like' | 'dislike') | null
+    }
+    /** Folder */
+    Folder: {
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string
+      /** Id */
+      id: string
+      /** Name */
+      name: string
+      /**
+       * Updated At
+       * Format: date-time
+       */
+      updated_at: string
+    }
+    /** FolderCreate */
+    FolderCreate: {
+      /** Name */
+      name: string
+    }
+    /** FolderUpdate */
+    FolderUpdate: {
+      /** Name */
+      name: string
     }
     /** Message */
     Message: {
@@ -377,6 +547,88 @@ export interface components {
       items: components['schemas']['Message'][]
       /** Next Cursor */
       next_cursor: string | null
+    }
+    /**
+     * Share
+     * @description One of my shared links.
+     */
+    Share: {
+      /** Conversation Id */
+      conversation_id: string
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string
+      /** Id */
+      id: string
+      /** Title */
+      title: string
+      /**
+       * Updated At
+       * Format: date-time
+       */
+      updated_at: string
+    }
+    /**
+     * SharedConversation
+     * @description The public snapshot behind a link.
+     */
+    SharedConversation: {
+      /** Id */
+      id: string
+      /** Messages */
+      messages: components['schemas']['SharedMessage'][]
+      /** Title */
+      title: string
+      /**
+       * Updated At
+       * Format: date-time
+       */
+      updated_at: string
+    }
+    /**
+     * SharedMessage
+     * @description A message as a visitor of the link sees it: what was said and how, nothing private
+     *     (no inputs, files, usage, ratings or Dify ids).
+     */
+    SharedMessage: {
+      /** Citations */
+      citations?:
+        | {
+            [key: string]: unknown
+          }[]
+        | null
+      /** Content */
+      content: string
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string
+      error?: components['schemas']['MessageError'] | null
+      /** Nodes */
+      nodes?:
+        | {
+            [key: string]: unknown
+          }[]
+        | null
+      /**
+       * Role
+       * @enum {string}
+       */
+      role: 'user' | 'assistant'
+      /**
+       * Status
+       * @enum {string}
+       */
+      status: 'pending' | 'done' | 'stopped' | 'failed'
+      /** Thoughts */
+      thoughts?:
+        | {
+            [key: string]: unknown
+          }[]
+        | null
     }
     /** UsageReport */
     UsageReport: {
@@ -517,6 +769,8 @@ export interface operations {
         app_id?: string | null
         archived?: boolean | null
         cursor?: string | null
+        folder_id?: string | null
+        in_folder?: boolean | null
         limit?: number
         pinned?: boolean | null
         q?: string | null
@@ -898,6 +1152,82 @@ export interface operations {
       }
     }
   }
+  clone_conversation_api_conversations__conversation_id__clone_post: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        conversation_id: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Successful Response */
+      201: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Conversation']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
   export_conversation_api_conversations__conversation_id__export_get: {
     parameters: {
       query?: {
@@ -998,6 +1328,82 @@ export interface operations {
         }
         content: {
           'application/json': components['schemas']['Page_Message_']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  share_conversation_api_conversations__conversation_id__share_post: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        conversation_id: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Share']
         }
       }
       /** @description Malformed request */
@@ -1184,6 +1590,323 @@ export interface operations {
       }
     }
   }
+  list_folders_api_folders_get: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Folder'][]
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  create_folder_api_folders_post: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['FolderCreate']
+      }
+    }
+    responses: {
+      /** @description Successful Response */
+      201: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Folder']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  delete_folder_api_folders__folder_id__delete: {
+    parameters: {
+      query?: {
+        delete_conversations?: boolean
+      }
+      header?: never
+      path: {
+        folder_id: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Successful Response */
+      204: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  rename_folder_api_folders__folder_id__patch: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        folder_id: string
+      }
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['FolderUpdate']
+      }
+    }
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Folder']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
   my_usage_api_me_usage_get: {
     parameters: {
       query?: {
@@ -1271,6 +1994,203 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Message']
         }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  list_shares_api_shares_get: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Share'][]
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  shared_conversation_api_shares__share_id__get: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        share_id: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['SharedConversation']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  revoke_share_api_shares__share_id__delete: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        share_id: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Successful Response */
+      204: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
       }
       /** @description Malformed request */
       400: {
