@@ -13,6 +13,8 @@ from rechat_auth.users.repository import UserRepository
 
 ADMIN_ROUTES = [
     ("GET", "/api/admin/users", None),
+    ("POST", "/api/admin/users", {"name": "N", "email": "n@example.com", "password": "pw-123456"}),
+    ("POST", "/api/admin/users/{id}/sign-out", None),
     ("PATCH", "/api/admin/users/{id}", {"role": "user"}),
     ("DELETE", "/api/admin/users/{id}", None),
     ("POST", "/api/admin/users/{id}/password", {"password": "new password!"}),

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AfterValidator
 
 from rechat_auth.admin.schemas import (
+    AdminUserCreate,
     AdminUserUpdate,
     AuthSettingsRead,
     AuthSettingsUpdate,
@@ -46,13 +47,27 @@ async def list_users(
     return UserPage(items=[User.model_validate(user) for user in users], total=total)
 
 
+@router.post(
+    "/users",
+    response_model=User,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 409),
+)
+async def create_user(
+    body: AdminUserCreate, _: AdminUser, work: UnitOfWorkDep, runtime: RuntimeDep
+) -> User:
+    """Add a user with a password and role of the admin's choosing; 409 `email_taken`."""
+    return User.model_validate(await AdminService(work, runtime).create_user(body))
+
+
 @router.patch(
     "/users/{user_id}", response_model=User, responses=error_responses(401, 403, 404, 409)
 )
 async def update_user(
     user_id: UserId, body: AdminUserUpdate, _: AdminUser, work: UnitOfWorkDep, runtime: RuntimeDep
 ) -> User:
-    """Change a user's role or activate/deactivate them; their tokens are revoked at once."""
+    """Change a user's name, email or role, or activate/deactivate them; a role change or
+    deactivation revokes their tokens at once."""
     return User.model_validate(await AdminService(work, runtime).update_user(user_id, body))
 
 
@@ -83,6 +98,21 @@ async def reset_password(
 ) -> Response:
     """Set a user's password; all their sessions end."""
     await AdminService(work, runtime).set_password(user_id, body.password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/users/{user_id}/sign-out",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    response_model=None,
+    responses=error_responses(401, 403, 404),
+)
+async def sign_out_user(
+    user_id: UserId, _: AdminUser, work: UnitOfWorkDep, runtime: RuntimeDep
+) -> Response:
+    """Sign a user out on every device: their sessions and access tokens end at once."""
+    await AdminService(work, runtime).sign_out_everywhere(user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rechat_auth.admin.repository import AuthSettingsRepository
-from rechat_auth.admin.schemas import AdminUserUpdate, AuthSettingsUpdate
+from rechat_auth.admin.schemas import AdminUserCreate, AdminUserUpdate, AuthSettingsUpdate
 from rechat_auth.dependencies import UnitOfWork
 from rechat_auth.models import AuthSettings, User
 from rechat_auth.runtime import AuthRuntime
@@ -14,7 +14,7 @@ from rechat_auth.sessions.repository import RefreshTokenRepository
 from rechat_auth.users.repository import UserRepository, UserSort
 from rechat_auth.users.service import UserService, announce_change
 from rechat_shared.db import utcnow
-from rechat_shared.errors import LastAdmin, UserNotFound
+from rechat_shared.errors import EmailTaken, LastAdmin, UserNotFound
 
 
 class AdminService:
@@ -40,9 +40,15 @@ class AdminService:
         so two admins demoting each other cannot both pass the last-admin check."""
         await AuthSettingsRepository(self.work.session).get(lock=True)
 
+    async def create_user(self, data: AdminUserCreate) -> User:
+        return await UserService(self.work, self.runtime).create(
+            data.email, data.password, data.name, role=data.role
+        )
+
     async def update_user(self, user_id: str, changes: AdminUserUpdate) -> User:
         await self._serialise()
         user = await self.get_user(user_id, lock=True)
+        await self._change_profile(user, changes)
         role = changes.role if changes.role is not None else user.role
         active = changes.active if changes.active is not None else user.active
         if role == user.role and active == user.active:
@@ -63,6 +69,23 @@ class AdminService:
             disabled=not active,
         )
         return user
+
+    async def _change_profile(self, user: User, changes: AdminUserUpdate) -> None:
+        """Name and email: no token carries them, so nothing is revoked."""
+        if changes.email is not None and changes.email != user.email:
+            if await self.users.get_by_email(changes.email) is not None:
+                raise EmailTaken()
+            user.email = changes.email
+        if changes.name is not None:
+            user.name = changes.name
+        await self.work.session.flush()
+
+    async def sign_out_everywhere(self, user_id: str) -> None:
+        """End every session of the user: refresh tokens and access tokens alike."""
+        user = await self.get_user(user_id, lock=True)
+        await self.tokens.revoke_for_user(user.id, utcnow())
+        await self.work.session.flush()
+        await announce_change(self.work, self.runtime, user, "updated", revoke=True)
 
     async def delete_user(self, user_id: str) -> None:
         await self._serialise()
