@@ -77,6 +77,7 @@ async def verifier(ring: KeyRing, redis: Redis, redis_prefix: str) -> AsyncItera
         transport=httpx.ASGITransport(app=ring.app), base_url="http://auth"
     ) as http:
         cache = JWKSCache("http://auth/jwks.json", http, min_refetch=0)
+        await redis.hset(Keys(redis_prefix).user_state("user-1"), "live", "1")
         yield TokenVerifier(cache, JWTVerifySettings(), redis, Keys(redis_prefix))
 
 
@@ -160,6 +161,8 @@ async def test_a_remembered_token_is_still_revoked_expired_and_tied_to_its_key(
     ) as http:
         keys = JWKSCache("http://auth/jwks.json", http, ttl=0, min_refetch=0)  # always refetch
         verifier = TokenVerifier(keys, JWTVerifySettings(), redis, Keys(redis_prefix))
+        state = Keys(redis_prefix).user_state("user-1")
+        await redis.hset(state, "live", "1")
         kid = ring.add()
         revoked, expiring, withdrawn = ring.mint(kid), ring.mint(kid), ring.mint(kid)
         for token in (revoked, expiring, withdrawn):
@@ -167,12 +170,11 @@ async def test_a_remembered_token_is_still_revoked_expired_and_tied_to_its_key(
             await verifier.verify(token)  # from memory
 
         monkeypatch.setattr(jwt, "decode", None)  # the remembered tokens never decode again
-        state = Keys(redis_prefix).user_state("user-1")
         await redis.hset(state, "nbf", str(time.time()))
         with pytest.raises(Unauthorized) as refused:
             await verifier.verify(revoked)
         assert refused.value.code == "token_revoked"
-        await redis.delete(state)
+        await redis.hdel(state, "nbf")
 
         later = time.time() + 700  # past `exp` and the leeway
         monkeypatch.setattr(time, "time", lambda: later)
@@ -185,3 +187,28 @@ async def test_a_remembered_token_is_still_revoked_expired_and_tied_to_its_key(
         del ring.keys[kid]
         with pytest.raises(Unauthorized):
             await verifier.verify(withdrawn)
+
+
+async def test_a_user_without_a_state_entry_is_refused(
+    ring: KeyRing, verifier: TokenVerifier, redis: Redis, redis_prefix: str
+) -> None:
+    """Fail closed: deactivation is known only through the entry, so a lost one must not let a
+    token through (the client renews it at auth, which reads the database)."""
+    kid = ring.add()
+    assert (await verifier.verify(ring.mint(kid))).user_id == "user-1"
+    with pytest.raises(Unauthorized) as refused:
+        await verifier.verify(ring.mint(kid, sub="user-without-state"))
+    assert refused.value.code == "token_revoked"
+
+
+async def test_a_logged_out_session_is_refused(
+    ring: KeyRing, verifier: TokenVerifier, redis: Redis, redis_prefix: str
+) -> None:
+    kid = ring.add()
+    ours, other = ring.mint(kid, sid="session-a"), ring.mint(kid, sid="session-b")
+    await verifier.verify(ours)
+    await redis.hset(Keys(redis_prefix).user_state("user-1"), "ended:session-a", "1")
+    with pytest.raises(Unauthorized) as refused:
+        await verifier.verify(ours)
+    assert refused.value.code == "token_revoked"
+    await verifier.verify(other)

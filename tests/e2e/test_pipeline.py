@@ -35,6 +35,7 @@ from rechat_shared.redis import Keys
 from rechat_shared.testing.emulator import RunningEmulator
 from rechat_shared.testing.infra import delete_rabbit_names, delete_redis_prefix
 from rechat_shared.testing.processes import ServiceProcess
+from rechat_shared.testing.tokens import mark_live
 
 # the module's first test also starts the stack: four service processes on a busy machine
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -286,9 +287,11 @@ class Stack:
     client: httpx.AsyncClient
     issuer: TokenIssuer
     broker: TcpProxy
+    redis_prefix: str
 
     async def user(self, role: str = "user") -> User:
         user_id = str(uuid.uuid4())
+        mark_live("redis://127.0.0.1:6379/0", self.redis_prefix, user_id)
         return User(user_id, self.issuer.headers(user_id, role))
 
     async def send(
@@ -399,10 +402,21 @@ async def stack(
             await start_all(processes)
             async with httpx.AsyncClient(base_url=gateway.url, timeout=20) as client:
                 admin = User(str(uuid.uuid4()), {})
+                mark_live("redis://127.0.0.1:6379/0", redis_prefix, admin.id)
                 admin.headers = issuer.headers(admin.id, "admin")
                 app_id = await _register_app(client, admin, dify_emulator)
                 yield Stack(
-                    env, history, gateway, workers, admin, app_id, start, client, issuer, broker
+                    env,
+                    history,
+                    gateway,
+                    workers,
+                    admin,
+                    app_id,
+                    start,
+                    client,
+                    issuer,
+                    broker,
+                    redis_prefix,
                 )
         finally:
             for process in (*started, *workers, gateway, history):

@@ -158,6 +158,7 @@ def make_user(running: Running, password_hash: str) -> MakeUser:
         )
         async with unit_of_work(running.runtime.sessions) as session:
             session.add(user)
+        await running.runtime.user_state.mark_live(user.id)
         return Account(user.id, email, role, running.runtime.tokens.mint(user))
 
     return make

@@ -39,7 +39,7 @@ async def test_sqlite_memory_redis_and_memory_bus(tmp_path: Path) -> None:
             "/api/auth/register",
             json={"email": "ADMIN@example.com", "password": "embedded pw", "name": "B"},
         )
-        assert second.status_code == 409
+        assert second.json()["user"]["id"] == admin.json()["user"]["id"]  # signed in again
         member = await client.post(
             "/api/auth/register",
             json={"email": "member@example.com", "password": "embedded pw", "name": "M"},

@@ -22,6 +22,7 @@ from rechat_shared.redis import Keys
 from rechat_shared.security import TokenVerifier
 from rechat_shared.settings import JWTVerifySettings
 from rechat_shared.testing.plugin import truncate_tables
+from rechat_shared.testing.tokens import mark_live
 
 SECRET = SecretStr("gateway-tests-secret-gateway-tests-secret")
 KID = "gateway-test-key"
@@ -105,6 +106,8 @@ async def gateway(
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
 
             def mint(user_id: str | None = None, role: str = "user") -> dict[str, str]:
-                return mint_headers(signing_key, user_id or uuid.uuid4().hex, role)
+                user_id = user_id or uuid.uuid4().hex
+                mark_live(redis_url, redis_prefix, user_id)
+                return mint_headers(signing_key, user_id, role)
 
             yield Gateway(app, client, mint, settings)

@@ -100,6 +100,7 @@ def settings(engine: AsyncEngine, redis_url: str, redis_prefix: str, tmp_path: A
 @pytest.fixture
 async def client(settings: Settings, keyring: KeyRing) -> AsyncIterator[httpx.AsyncClient]:
     """The API in-process (no consumer: tests write events with `ingest`)."""
+    keyring.redis_url, keyring.redis_prefix = settings.redis_url, settings.redis_prefix
     app = create_app(settings, key_source=keyring)
     async with (
         LifespanManager(app),

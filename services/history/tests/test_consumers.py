@@ -56,6 +56,7 @@ async def consuming(
     settings: Settings, keyring: KeyRing, rabbitmq_url: str, bus_prefix: str
 ) -> AsyncIterator[None]:
     """The history app in-process with its consumer on the real broker."""
+    keyring.redis_url, keyring.redis_prefix = settings.redis_url, settings.redis_prefix
     app = create_app(
         settings.model_copy(
             update={

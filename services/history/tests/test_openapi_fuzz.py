@@ -59,9 +59,11 @@ async def fuzzed_history(
     ingest: Any,
     script: Any,
     jwks_url: str,
+    keyring: KeyRing,
     redis_url: str,
     redis_prefix: str,
 ) -> ServiceProcess:
+    keyring.redis_url, keyring.redis_prefix = redis_url, redis_prefix
     conversation = new_id()
     await ingest(list(script.turn(FUZZER, conversation, "seeded question", "seeded answer")))
     return service_process(

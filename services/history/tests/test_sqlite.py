@@ -23,6 +23,7 @@ async def test_ingest_and_api_on_sqlite(tmp_path: Path, keyring: KeyRing) -> Non
         data_dir=tmp_path,
         consume_events=False,
     )
+    keyring.redis_url, keyring.redis_prefix = settings.redis_url, settings.redis_prefix
     await run_migrations(settings)
     await run_migrations(settings)  # idempotent
     engine = create_engine(settings.database_url)
@@ -80,6 +81,7 @@ async def test_embedded_mode_consumes_from_the_in_process_bus(
         rabbitmq_url=bus_url,
         data_dir=tmp_path,
     )
+    keyring.redis_url, keyring.redis_prefix = settings.redis_url, settings.redis_prefix
     app = create_app(settings, key_source=keyring)
     gateway = create_bus(bus_url)
     await gateway.connect()

@@ -103,7 +103,9 @@ class Keys:
 
     # -- written by auth, read by every token verifier --------------------------------------
     def user_state(self, user_id: str) -> str:
-        """The hash of `nbf` (tokens issued before are void) and `disabled`."""
+        """The hash of `live` (written with every token minted; verifiers refuse users without
+        it), `nbf` (tokens issued before are void), `disabled` and `ended:{sid}` (sessions that
+        logged out); see `rechat_shared.security`."""
         return self._key("auth", "user", user_id)
 
     # -- the stream hub: written by the worker, read by the gateway -------------------------
@@ -145,3 +147,15 @@ class Keys:
 
     def login_attempts_by_ip(self, ip: str) -> str:
         return self._key("auth", "login", "ip", ip)
+
+    def login_attempts_by_source(self, email_and_ip_digest: str) -> str:
+        """Failed logins at one account from one client address."""
+        return self._key("auth", "login", "pair", email_and_ip_digest)
+
+    def login_known_sources(self, email_digest: str) -> str:
+        """The (digested) client addresses an account signed in from lately."""
+        return self._key("auth", "login", "known", email_digest)
+
+    def password_checks(self, user_id: str) -> str:
+        """Wrong current passwords given by a signed-in account (password change)."""
+        return self._key("auth", "password-check", user_id)

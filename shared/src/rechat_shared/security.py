@@ -3,7 +3,10 @@
 Auth mints EdDSA/RS256 JWTs with a `kid`; other services verify them with the public keys of
 auth's JWKS document, cached and refetched when an unknown `kid` shows up (key rotation).
 Revocation is immediate: auth keeps, per user, a Redis hash `{prefix}auth:user:{id}` with the
-"not before" instant `nbf` (tokens issued earlier are void) and a `disabled` flag.
+"not before" instant `nbf` (tokens issued earlier are void), a `disabled` flag and the sessions
+that logged out (`ended:{sid}`). It fails closed: auth writes `live` with every token it mints,
+and a token whose user has no such entry (lost, evicted) is refused as revoked, so the client
+renews it at auth, which checks the account in the database.
 
 A client sends the same access token with every request until it expires, so a verifier
 remembers the claims of the tokens it verified (until their `exp`): the signature and claim
@@ -58,6 +61,15 @@ class Principal(BaseModel):
 
 class KeySource(Protocol):
     async def key_for(self, kid: str) -> jwt.PyJWK: ...
+
+
+LIVE_FIELD = "live"
+"""Field of the user-state hash written with every minted token: the entry is authoritative."""
+
+
+def ended_session_field(session_id: str) -> str:
+    """The user-state field that voids the access tokens of a session that logged out."""
+    return f"ended:{session_id}"
 
 
 class JWKSCache:
@@ -123,7 +135,10 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         claims = await self._verified_claims(token)
-        await self._check_not_revoked(str(claims["sub"]), float(claims["iat"]))
+        session_id = claims.get("sid")
+        await self._check_not_revoked(
+            str(claims["sub"]), float(claims["iat"]), str(session_id) if session_id else None
+        )
         role = claims["role"]
         if role not in ("admin", "user", "pending"):
             raise InvalidToken()
@@ -172,16 +187,23 @@ class TokenVerifier:
             raise InvalidToken() from exc
         return kid, claims
 
-    async def _check_not_revoked(self, user_id: str, issued_at: float) -> None:
+    async def _check_not_revoked(
+        self, user_id: str, issued_at: float, session_id: str | None
+    ) -> None:
         try:
             state = await self._redis.hgetall(self._redis_keys.user_state(user_id))
         except RedisError as exc:
             raise ServiceUnavailable("Session store unavailable") from exc
         if state.get(b"disabled") == b"1":
             raise AccountDisabled()
+        if state.get(LIVE_FIELD.encode()) != b"1":
+            # no state for this user (lost or evicted): renew at auth, which asks the database
+            raise TokenRevoked("Session state unknown; sign in again")
         not_before = state.get(b"nbf")
         if not_before is not None and issued_at < float(not_before):
             raise TokenRevoked()
+        if session_id is not None and ended_session_field(session_id).encode() in state:
+            raise TokenRevoked("This session has ended")
 
 
 _bearer = HTTPBearer(auto_error=False)

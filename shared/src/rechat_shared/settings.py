@@ -15,6 +15,12 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "change-me-in-production"
+EXAMPLE_SECRETS = frozenset(
+    {DEFAULT_SECRET_KEY, "replace-with-at-least-32-random-characters"}  # deploy/k8s's example
+)
+"""Secret values printed in this repository's examples: public, so never a production secret."""
+MIN_SECRET_CHARS = 32
+MIN_SECRET_DISTINCT_CHARS = 10
 MEMORY_URL = "memory://"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -62,10 +68,14 @@ class ServiceSettings(BaseSettings):
     def _refuse_default_secret(self) -> Self:
         if self.environment is Environment.PRODUCTION:
             secret = self.secret_key.get_secret_value()
-            if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+            if (
+                secret.strip().lower() in EXAMPLE_SECRETS
+                or len(secret) < MIN_SECRET_CHARS
+                or len(set(secret)) < MIN_SECRET_DISTINCT_CHARS
+            ):
                 raise ValueError(
                     "RECHAT_SECRET_KEY must be set to a random secret of at least 32 characters"
-                    " in production"
+                    " in production (not an example value from the documentation)"
                 )
         return self
 

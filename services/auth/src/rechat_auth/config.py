@@ -61,14 +61,22 @@ class Settings(ServiceSettings, JWTVerifySettings):
         default=14 * 24 * 3600, validation_alias="AUTH_REFRESH_TOKEN_SECONDS"
     )
 
-    # login throttling: failed attempts allowed per window, per email and per client address
-    login_max_failures_per_email: int = Field(
-        default=5, validation_alias="AUTH_LOGIN_MAX_FAILURES_PER_EMAIL"
+    # password-guess throttling (sessions/throttle.py), failed attempts per window: per account
+    # and source address, per source address, per account from sources it never signed in
+    # from (sources it did are remembered for `known_source_days`)
+    login_max_failures_per_source: int = Field(
+        default=5, validation_alias="AUTH_LOGIN_MAX_FAILURES_PER_SOURCE"
     )
     login_max_failures_per_ip: int = Field(
         default=50, validation_alias="AUTH_LOGIN_MAX_FAILURES_PER_IP"
     )
+    login_max_failures_per_email: int = Field(
+        default=20, validation_alias="AUTH_LOGIN_MAX_FAILURES_PER_EMAIL"
+    )
     login_window_seconds: int = Field(default=900, validation_alias="AUTH_LOGIN_WINDOW_SECONDS")
+    login_known_source_days: int = Field(
+        default=30, validation_alias="AUTH_LOGIN_KNOWN_SOURCE_DAYS"
+    )
 
     @model_validator(mode="after")
     def _production_needs_a_key(self) -> Self:

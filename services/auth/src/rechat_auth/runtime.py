@@ -55,9 +55,11 @@ class AuthRuntime:
             throttle=LoginThrottle(
                 redis,
                 keys,
-                per_email=settings.login_max_failures_per_email,
+                per_source=settings.login_max_failures_per_source,
+                per_account=settings.login_max_failures_per_email,
                 per_ip=settings.login_max_failures_per_ip,
                 window_seconds=settings.login_window_seconds,
+                known_source_seconds=settings.login_known_source_days * 86400,
             ),
             tokens=AccessTokens(keyring, settings),
         )

@@ -209,7 +209,12 @@ def test_development_key_is_generated_once(tmp_path: Path) -> None:
 
 def test_production_refuses_to_start_without_a_key(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="AUTH_PRIVATE_KEY"):
-        Settings(_env_file=None, environment="production", secret_key="s" * 40, data_dir=tmp_path)
+        Settings(
+            _env_file=None,
+            environment="production",
+            secret_key="kQ3v9-Zp2Lr8Wm4Tx7Yb1Nc6Hd0Fg5Js",
+            data_dir=tmp_path,
+        )
     settings = Settings(_env_file=None, data_dir=tmp_path)
     settings.environment = Environment.PRODUCTION
     with pytest.raises(SigningKeyMissing):

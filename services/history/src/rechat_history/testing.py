@@ -27,6 +27,7 @@ from rechat_shared.events import (
 )
 from rechat_shared.security import parse_jwks
 from rechat_shared.settings import JWTVerifySettings
+from rechat_shared.testing.tokens import mark_live
 
 DIFY = DifyTarget(base_url="http://dify.invalid/v1", api_key_encrypted="x", mode="chat")
 
@@ -34,8 +35,17 @@ DIFY = DifyTarget(base_url="http://dify.invalid/v1", api_key_encrypted="x", mode
 class KeyRing:
     """An Ed25519 key with its JWKS document; a `KeySource` for `TokenVerifier`."""
 
-    def __init__(self, settings: JWTVerifySettings | None = None) -> None:
+    def __init__(
+        self,
+        settings: JWTVerifySettings | None = None,
+        *,
+        redis_url: str | None = None,
+        redis_prefix: str = "",
+    ) -> None:
         self.settings = settings or JWTVerifySettings()
+        # where the tokens' users get their state entry (verifiers refuse users without one)
+        self.redis_url = redis_url
+        self.redis_prefix = redis_prefix
         self.kid = uuid.uuid4().hex[:8]
         self.private_key = Ed25519PrivateKey.generate()
 
@@ -50,6 +60,8 @@ class KeyRing:
         return keys[kid]
 
     def token(self, user_id: str, role: str = "user") -> str:
+        if self.redis_url is not None:
+            mark_live(self.redis_url, self.redis_prefix, user_id)
         now = time.time()
         claims = {
             "sub": user_id,

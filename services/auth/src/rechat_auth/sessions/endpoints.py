@@ -12,7 +12,7 @@ from rechat_auth.sessions.service import IssuedSession, SessionService
 from rechat_auth.users.repository import UserRepository
 from rechat_auth.users.schemas import UserCreate
 from rechat_auth.users.service import UserService
-from rechat_shared.errors import error_responses
+from rechat_shared.errors import EmailTaken, error_responses
 
 router = APIRouter(prefix="/api/auth", tags=["sessions"])
 
@@ -39,14 +39,22 @@ async def config(work: UnitOfWorkDep) -> AuthConfig:
     "/register",
     response_model=Session,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(403, 409),
+    responses=error_responses(401, 403, 429),
 )
 async def register(
     body: UserCreate, request: Request, response: Response, work: UnitOfWorkDep, runtime: RuntimeDep
 ) -> Session:
-    """Create an account (the first one becomes admin) and sign it in."""
-    user = await UserService(work, runtime).register(body)
-    issued = await SessionService(work, runtime).open(user)
+    """Create an account (the first one becomes admin) and sign it in; an existing one signs in."""
+    # An address that already has an account is answered as a sign-in with the given password
+    # (the session, or login's one 401 for a wrong one, throttled like a login), never with a
+    # "taken" that tells anyone which addresses have accounts.
+    sessions = SessionService(work, runtime)
+    try:
+        user = await UserService(work, runtime).register(body)
+    except EmailTaken:
+        issued = await sessions.login(body.email, body.password, _client_ip(request))
+    else:
+        issued = await sessions.open(user)
     return _answer(request, response, issued)
 
 

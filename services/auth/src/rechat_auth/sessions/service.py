@@ -52,17 +52,19 @@ class SessionService:
         """A new access token and a new refresh token (in a new family, or the given one)."""
         settings = self.runtime.settings
         raw = secrets.token_urlsafe(32)
+        family_id = family_id or new_id()
         await self.tokens.add(
             RefreshToken(
                 id=new_id(),
                 user_id=user.id,
-                family_id=family_id or new_id(),
+                family_id=family_id,
                 token_hash=hash_refresh_token(raw),
                 expires_at=utcnow() + timedelta(seconds=settings.refresh_token_seconds),
             )
         )
+        await self.runtime.user_state.mark_live(user.id)
         session = Session(
-            access_token=self.runtime.tokens.mint(user),
+            access_token=self.runtime.tokens.mint(user, family_id),
             expires_in=settings.access_token_seconds,
             user=UserSchema.model_validate(user),
         )
@@ -134,9 +136,11 @@ class SessionService:
         await self.runtime.user_state.revoke_tokens(user_id)
 
     async def logout(self, raw: str | None) -> None:
+        """Revoke the session's refresh-token family and void the access tokens it minted."""
         token = await self.tokens.get_by_hash(hash_refresh_token(raw)) if raw else None
         if token is not None:
             await self.tokens.revoke_family(token.family_id, utcnow())
+            await self.runtime.user_state.end_session(token.user_id, token.family_id)
 
     async def family_of(self, raw: str | None, user_id: str) -> str | None:
         """The session family of the caller's refresh cookie, if it is theirs."""

@@ -17,12 +17,15 @@ class AccessTokens:
         self.audience = settings.jwt_audience
         self.lifetime = settings.access_token_seconds
 
-    def mint(self, user: User) -> str:
+    def mint(self, user: User, session_id: str | None = None) -> str:
         """A token for the user's current role. `iat` keeps sub-second precision so a token
-        minted right after a revocation is not mistaken for one from before it."""
+        minted right after a revocation is not mistaken for one from before it; `sid` names
+        the session (refresh-token family), so a logout voids the access tokens it minted."""
         now = time.time()
+        extra = {"sid": session_id} if session_id else {}
         return self._keyring.sign(
             {
+                **extra,
                 "sub": user.id,
                 "role": user.role,
                 "iss": self.issuer,

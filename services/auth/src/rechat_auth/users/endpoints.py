@@ -34,7 +34,7 @@ async def update_me(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     response_model=None,
-    responses=error_responses(400, 401, 403),
+    responses=error_responses(400, 401, 403, 429),
 )
 async def change_my_password(
     body: PasswordChange,

@@ -6,6 +6,7 @@ import asyncio
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn  # type: ignore[import-untyped]
 
 OWASP_MEMORY_KIB = 19456
 OWASP_TIME_COST = 2
@@ -16,6 +17,20 @@ DECOY_HASH = (
     "$argon2id$v=19$m=19456,t=2,p=1$GuwLUCFxiLWhJgltVSZ7BQ"
     "$6D0GJ5KsZhB8R2DQltxvr8FFCRbK3cf4mAG+XY6qhjo"
 )
+
+
+MIN_STRENGTH = 2
+"""zxcvbn's score (0-4) a new password needs: 0 and 1 are "too guessable" (common passwords,
+`12345678`, keyboard walks, a word and a digit, eight spaces)."""
+STRENGTH_CHECKED_CHARS = 72
+"""zxcvbn takes at most this many characters (its time grows with the length)."""
+
+
+def refuse_guessable(password: str) -> str:
+    """The password unchanged, or ValueError when it is on zxcvbn's common lists or as easy."""
+    if zxcvbn(password[:STRENGTH_CHECKED_CHARS])["score"] < MIN_STRENGTH:
+        raise ValueError("this password is too common or too easy to guess")
+    return password
 
 
 class Passwords:

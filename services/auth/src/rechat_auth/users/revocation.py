@@ -1,8 +1,11 @@
-"""The per-user state every token verifier reads from Redis: "not before" and "disabled".
+"""The per-user state every token verifier reads from Redis (`rechat_shared.security`).
 
-Auth writes it after the change has committed: tokens issued before `nbf` are void at once,
-`disabled` turns every still-valid token into a 403. The hash only has to outlive the
-longest-lived access token, so it expires by itself.
+`live` is written with every token auth mints: verifiers refuse a token whose user has no such
+entry (it was lost or evicted), so the client renews its session at auth, which reads the
+database. Auth writes the rest after a change has committed: tokens issued before `nbf` are
+void at once, `disabled` turns every still-valid token into a 403, `ended:{sid}` voids the
+tokens of a session that logged out. The hash only has to outlive the longest-lived access
+token, so it expires by itself (every write extends it).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import time
 from redis.asyncio import Redis
 
 from rechat_shared.redis import Keys
+from rechat_shared.security import LIVE_FIELD, ended_session_field
 
 
 class UserStateStore:
@@ -26,6 +30,14 @@ class UserStateStore:
         if disabled is not None:
             fields["disabled"] = "1" if disabled else "0"
         await self._write(user_id, fields)
+
+    async def mark_live(self, user_id: str) -> None:
+        """Called with every token minted: the user's tokens are backed by a state entry."""
+        await self._write(user_id, {LIVE_FIELD: "1"})
+
+    async def end_session(self, user_id: str, session_id: str) -> None:
+        """Void the access tokens minted for this session (logout)."""
+        await self._write(user_id, {ended_session_field(session_id): "1"})
 
     async def set_disabled(self, user_id: str, disabled: bool) -> None:
         await self._write(user_id, {"disabled": "1" if disabled else "0"})

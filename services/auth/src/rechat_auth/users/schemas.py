@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+import email_validator
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from rechat_auth.users.passwords import refuse_guessable
 from rechat_shared.security import Role
+from rechat_shared.text import plain_text
 
 MAX_EMAIL = 320
+
+# `.local` (mDNS, and many a company's internal mail domain) is a special-use name the library
+# refuses by default; its documented switch is this module-level list.
+email_validator.SPECIAL_USE_DOMAIN_NAMES = [
+    name for name in email_validator.SPECIAL_USE_DOMAIN_NAMES if name != "local"
+]
 
 
 def utf8_text(value: str) -> str:
@@ -23,9 +32,15 @@ def utf8_text(value: str) -> str:
 
 
 def normalize_email(value: str) -> str:
-    """The canonical spelling we store and compare: validated, then lower-cased entirely."""
+    """The canonical spelling we store and compare: validated, then lower-cased entirely.
+
+    Intranet domains (`.local`, `.internal`, a bare host name's company domain) are fine: a
+    self-hosted ReChat often serves exactly such a network.
+    """
     try:
-        email = validate_email(utf8_text(value), check_deliverability=False)
+        email = validate_email(
+            utf8_text(value).strip(), check_deliverability=False, globally_deliverable=False
+        )
     except EmailNotValidError as exc:
         raise ValueError(f"not a valid email address: {exc}") from None
     normalized = email.normalized.lower()
@@ -41,12 +56,15 @@ Email = Annotated[
     Field(json_schema_extra={"format": "email"}),
 ]
 Password = Annotated[
-    str, StringConstraints(min_length=8, max_length=256), AfterValidator(utf8_text)
+    str,
+    StringConstraints(min_length=8, max_length=256),
+    AfterValidator(utf8_text),
+    AfterValidator(refuse_guessable),
 ]
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    AfterValidator(utf8_text),
+    AfterValidator(plain_text),
 ]
 
 

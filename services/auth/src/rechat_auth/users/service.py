@@ -124,6 +124,8 @@ class UserService:
     ) -> None:
         """Needs the current password; every other session of the user ends."""
         user = await self.current(principal)
+        throttle = self.runtime.throttle
+        await throttle.password_check(user.id)
         if not await self.runtime.passwords.verify(user.password_hash, current):
             raise WrongPassword()
         await self.set_password(user, new, keep_family=keep_family)
