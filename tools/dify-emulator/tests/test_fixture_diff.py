@@ -252,6 +252,13 @@ class Replayer:
         for header in COMPARED_HEADERS:
             if header in recording.headers and header not in response.headers:
                 problems.append(f"missing header {header}")
+            elif (
+                header in recording.headers
+                and response.headers[header] != recording.headers[header]
+            ):
+                problems.append(
+                    f"header {header}: {recording.headers[header]!r} != {response.headers[header]!r}"
+                )
         for header in SAME_PRESENCE:
             if header not in recording.headers and header in response.headers:
                 problems.append(f"unexpected header {header}: {response.headers[header]}")
