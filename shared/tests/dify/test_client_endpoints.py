@@ -104,7 +104,10 @@ async def test_upload_and_attach(dify: DifyClient, emulator: RunningEmulator) ->
     )
     answer = await dify.chat(app, request)
     messages = await dify.list_messages(app, answer.conversation_id or "", user)
-    assert messages.data[0].message_files[0].id == uploaded.id
+    # a message file has its own id; its signed preview URL names the upload (as in Dify)
+    [attached] = messages.data[0].message_files
+    assert attached.id != uploaded.id
+    assert f"/files/{uploaded.id}/file-preview?" in (attached.url or "")
 
 
 async def test_completion_and_workflow(dify: DifyClient, emulator: RunningEmulator) -> None:

@@ -451,3 +451,38 @@ async def test_call_log_counts_each_route_and_keeps_the_bodies(
 
     emulator.control("DELETE", "/calls")
     assert emulator.control("GET", "/calls", params={"key": key}) == {"counts": {}, "calls": []}
+
+
+# -- attachments -----------------------------------------------------------------------------
+
+
+async def test_015_lists_an_attachment_with_its_own_id_and_a_signed_preview_url(
+    dify_emulator_015: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    emulator = dify_emulator_015
+    headers = _app(emulator, "chat", file_upload={**IMAGES, "allowed_file_types": ["image"]})
+    user = _user()
+    upload = await client.post(
+        f"{emulator.base_url}/files/upload",
+        data={"user": user},
+        files={"file": ("tiny.png", b"\x89PNG tiny", "image/png")},
+        headers=headers,
+    )
+    file_id = upload.json()["id"]
+    files = [{"type": "image", "transfer_method": "local_file", "upload_file_id": file_id}]
+    body = {"query": "see", "user": user, "inputs": {}, "files": files}
+    answer = await client.post(f"{emulator.base_url}/chat-messages", json=body, headers=headers)
+    [message] = await _messages(client, emulator, headers, answer.json()["conversation_id"], user)
+    [attached] = message["message_files"]
+    assert set(attached) == {
+        "id", "filename", "type", "url", "mime_type", "size", "transfer_method", "belongs_to"
+    }  # fmt: skip
+    assert attached["id"] != file_id
+    assert attached["url"].startswith(f"{emulator.root_url}/files/{file_id}/file-preview?")
+    assert {"timestamp", "nonce", "sign"} <= set(httpx.URL(attached["url"]).params)
+    preview = await client.get(attached["url"])
+    assert (preview.status_code, preview.content) == (200, b"\x89PNG tiny")
+    [again] = (await _messages(client, emulator, headers, message["conversation_id"], user))[0][
+        "message_files"
+    ]
+    assert again["url"] != attached["url"]  # signed anew at each listing

@@ -157,7 +157,16 @@ async def test_upload_then_attach_a_file(http: httpx.AsyncClient) -> None:
             "/messages", params={"conversation_id": answer["conversation_id"], "user": user}
         )
     ).json()
-    assert listing["data"][0]["message_files"][0]["id"] == file_id
+    [attached] = listing["data"][0]["message_files"]
+    assert attached["upload_file_id"] == file_id
+    assert attached["id"] != file_id  # a message file has its own id, as in Dify
+    preview = await http.get(attached["url"])  # signed, no app key needed
+    assert preview.status_code == 200
+    assert (preview.content, preview.headers["content-type"]) == (b"\x89PNG", "image/png")
+    forged = attached["url"].replace("sign=", "sign=x")
+    assert (await http.get(forged)).status_code == 404
+    unsigned = attached["url"].split("?")[0]
+    assert (await http.get(unsigned)).status_code == 400
     files[0]["upload_file_id"] = str(uuid.uuid4())
     unknown = await http.post("/chat-messages", json=body)
     assert unknown.status_code == 400

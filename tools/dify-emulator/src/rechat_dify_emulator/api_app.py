@@ -171,6 +171,7 @@ async def upload_file(request: Request) -> Response:
         mime_type=upload.content_type or "application/octet-stream",
         created_by=state.store.end_user(app.key, user),
         created_at=now(),
+        content=content,
     )
     state.store.files[stored.id] = stored
     body: dict[str, Any] = {

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from rechat_dify_emulator.config import AppConfig
+from rechat_dify_emulator.files import listed_file
 from rechat_dify_emulator.http import (
     DifyHTTPError,
     argument_error,
@@ -139,8 +140,9 @@ async def delete_conversation(request: Request, conversation_id: str) -> Respons
     return json_response(state.profile, {"result": "success"})
 
 
-def message_body(state: EmulatorState, message: StoredMessage) -> dict[str, Any]:
+def message_body(state: EmulatorState, message: StoredMessage, server_url: str) -> dict[str, Any]:
     feedback = {"rating": message.feedback["rating"]} if message.feedback else None
+    files = [listed_file(state.profile.name, server_url, row) for row in message.files]
     return {
         "id": message.id,
         "conversation_id": message.conversation_id,
@@ -148,7 +150,7 @@ def message_body(state: EmulatorState, message: StoredMessage) -> dict[str, Any]
         "inputs": message.inputs,
         "query": message.query,
         "answer": message.answer,
-        "message_files": message.files,
+        "message_files": files,
         "feedback": feedback,
         "retriever_resources": message.retriever_resources,
         "created_at": message.created_at,
@@ -186,10 +188,11 @@ async def list_messages(request: Request) -> Response:
             raise DifyHTTPError(404, "not_found", "First Message Not Exists.")
         ids = ids[: ids.index(first_id)]
     page = ids[-limit:]
+    server = f"{request.url.scheme}://{request.url.netloc}"
     body = {
         "limit": limit,
         "has_more": len(ids) > limit,
-        "data": [message_body(state, state.store.messages[mid]) for mid in page],
+        "data": [message_body(state, state.store.messages[mid], server) for mid in page],
     }
     return json_response(state.profile, body)
 

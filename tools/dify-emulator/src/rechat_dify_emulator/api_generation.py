@@ -72,7 +72,7 @@ async def chat_messages(request: Request) -> Response:
         conversation = state.store.conversation(app, user, conversation_id)
         if conversation is None:
             raise DifyHTTPError(404, "not_found", "Conversation Not Exists.")
-    files = await validation.resolve_files(app, state, body.get("files"), _server_url(request))
+    files = await validation.resolve_files(app, state, body.get("files"))
     if conversation is not None and profile.inputs_from_conversation:
         form_inputs = conversation.inputs  # 0.15: a later turn's inputs are not even validated
     else:
@@ -107,7 +107,7 @@ async def completion_messages(request: Request) -> Response:
     pre = _pre_stream_fault(script)
     if pre is not None:
         return pre
-    files = await validation.resolve_files(app, state, body.get("files"), _server_url(request))
+    files = await validation.resolve_files(app, state, body.get("files"))
     form_inputs = validation.validate_inputs(app, inputs)
     validation.check_concurrency(app, state.store, state.config.rate_limit_status)
     message = _new_message(state, app, user, None, query, form_inputs, files)
@@ -178,10 +178,6 @@ def _pre_stream_fault(script: Script) -> Response | None:
     if script.error_code is not None:
         raise coded_error(script.error_code)
     return None
-
-
-def _server_url(request: Request) -> str:
-    return f"{request.url.scheme}://{request.url.netloc}"
 
 
 def _new_conversation(

@@ -15,6 +15,7 @@ from rechat_dify_emulator import (
     api_control,
     api_conversations,
     api_generation,
+    files,
 )
 from rechat_dify_emulator.config import EmulatorConfig, default_config
 from rechat_dify_emulator.http import (
@@ -97,7 +98,7 @@ def create_app(config: EmulatorConfig | None = None) -> Any:
     state = EmulatorState(config or default_config())
     api = FastAPI(title="Dify emulator", openapi_url="/_emulator/openapi.json", docs_url=None)
     api.state.emulator = state
-    for module in (api_generation, api_conversations, api_app, api_audio, api_control):
+    for module in (api_generation, api_conversations, api_app, api_audio, files, api_control):
         api.include_router(module.router)
 
     @api.exception_handler(DifyHTTPError)

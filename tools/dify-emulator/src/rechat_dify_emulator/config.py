@@ -58,6 +58,8 @@ class EmulatorConfig(BaseModel):
     chatflow_order: ChatflowOrder | None = None
     rate_limit_status: Literal[429, 400] = 429
     delete_unknown_status: Literal[404, 204] = 404
+    files_access_timeout: int = Field(default=300, gt=0)
+    """Seconds a signed ``/files/{id}/file-preview`` URL stays valid (Dify's default)."""
     remote_url_backoff: float = Field(default=0.5, ge=0)
     """Seconds before the first retry of a ``remote_url`` file's HEAD (doubling, 3 retries)."""
 

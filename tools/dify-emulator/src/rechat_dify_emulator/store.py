@@ -60,6 +60,7 @@ class UploadedFile:
     mime_type: str
     created_by: str
     created_at: int
+    content: bytes = b""
 
 
 @dataclass

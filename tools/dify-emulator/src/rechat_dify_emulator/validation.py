@@ -9,7 +9,7 @@ from rechat_dify_emulator.http import DifyHTTPError, argument_error, invalid, is
 from rechat_dify_emulator.profiles import Profile
 from rechat_dify_emulator.remote import remote_file_info
 from rechat_dify_emulator.state import EmulatorState
-from rechat_dify_emulator.store import Store
+from rechat_dify_emulator.store import Store, new_id
 
 RESPONSE_MODES = ("streaming", "blocking")
 
@@ -85,9 +85,7 @@ def file_upload_enabled(app: AppConfig) -> bool:
     return bool(settings.get("enabled") or image.get("enabled"))
 
 
-async def resolve_files(
-    app: AppConfig, state: EmulatorState, files: Any, server_url: str
-) -> list[dict[str, Any]]:
+async def resolve_files(app: AppConfig, state: EmulatorState, files: Any) -> list[dict[str, Any]]:
     """The message_files of a request; dropped silently when the app has uploads off. A
     ``remote_url`` file is looked up with a HEAD request, as Dify does (``remote.py``)."""
     store = state.store
@@ -105,7 +103,7 @@ async def resolve_files(
             if not url:
                 raise invalid("Invalid file url")
             info = await remote_file_info(str(url), state.config.remote_url_backoff)
-            row = _file_row(entry, None, str(url), None)
+            row = _file_row(entry, str(url), None)
             row.update(filename=info.filename, mime_type=info.mime_type, size=info.size)
             resolved.append(row)
             continue
@@ -114,23 +112,22 @@ async def resolve_files(
         upload = store.files.get(str(entry.get("upload_file_id")))
         if upload is None:
             raise invalid("Invalid upload file")
-        url = f"{server_url}/files/{upload.id}/file-preview"
-        resolved.append(_file_row(entry, upload.id, url, upload))
+        resolved.append(_file_row(entry, None, upload))
     return resolved
 
 
-def _file_row(
-    entry: dict[str, Any], upload_id: str | None, url: str, upload: Any
-) -> dict[str, Any]:
+def _file_row(entry: dict[str, Any], url: str | None, upload: Any) -> dict[str, Any]:
+    """A message file: its own id; an upload's ``url`` is signed when listed (``files.py``)."""
     return {
-        "id": upload_id or "remote",
-        "filename": upload.name if upload else url.rsplit("/", 1)[-1],
+        "id": new_id(),
+        "filename": upload.name if upload else (url or "").rsplit("/", 1)[-1],
         "type": entry.get("type", "image"),
         "url": url,
         "mime_type": upload.mime_type if upload else None,
         "size": upload.size if upload else 0,
         "transfer_method": entry.get("transfer_method"),
         "belongs_to": "user",
+        "upload_file_id": upload.id if upload else None,
     }
 
 
