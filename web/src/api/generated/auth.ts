@@ -39,7 +39,11 @@ export interface paths {
      */
     get: operations['list_users_api_admin_users_get']
     put?: never
-    post?: never
+    /**
+     * Create User
+     * @description Add a user with a password and role of the admin's choosing; 409 `email_taken`.
+     */
+    post: operations['create_user_api_admin_users_post']
     delete?: never
     options?: never
     head?: never
@@ -65,7 +69,8 @@ export interface paths {
     head?: never
     /**
      * Update User
-     * @description Change a user's role or activate/deactivate them; their tokens are revoked at once.
+     * @description Change a user's name, email or role, or activate/deactivate them; a role change or
+     *     deactivation revokes their tokens at once.
      */
     patch: operations['update_user_api_admin_users__user_id__patch']
     trace?: never
@@ -84,6 +89,26 @@ export interface paths {
      * @description Set a user's password; all their sessions end.
      */
     post: operations['reset_password_api_admin_users__user_id__password_post']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/admin/users/{user_id}/sign-out': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Sign Out User
+     * @description Sign a user out on every device: their sessions and access tokens end at once.
+     */
+    post: operations['sign_out_user_api_admin_users__user_id__sign_out_post']
     delete?: never
     options?: never
     head?: never
@@ -283,12 +308,37 @@ export type webhooks = Record<string, never>
 export interface components {
   schemas: {
     /**
+     * AdminUserCreate
+     * @description An account the admin adds by hand ("Add User"); sign-up rules do not apply.
+     */
+    AdminUserCreate: {
+      /**
+       * Email
+       * Format: email
+       */
+      email: string
+      /** Name */
+      name: string
+      /** Password */
+      password: string
+      /**
+       * Role
+       * @default user
+       * @enum {string}
+       */
+      role: 'admin' | 'user' | 'pending'
+    }
+    /**
      * AdminUserUpdate
      * @description Only the fields given change.
      */
     AdminUserUpdate: {
       /** Active */
       active?: boolean | null
+      /** Email */
+      email?: string | null
+      /** Name */
+      name?: string | null
       /** Role */
       role?: ('admin' | 'user' | 'pending') | null
     }
@@ -768,6 +818,84 @@ export interface operations {
       }
     }
   }
+  create_user_api_admin_users_post: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AdminUserCreate']
+      }
+    }
+    responses: {
+      /** @description Successful Response */
+      201: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['User']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
   delete_user_api_admin_users__user_id__delete: {
     parameters: {
       query?: never
@@ -954,6 +1082,80 @@ export interface operations {
         'application/json': components['schemas']['PasswordReset']
       }
     }
+    responses: {
+      /** @description Successful Response */
+      204: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  sign_out_user_api_admin_users__user_id__sign_out_post: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        user_id: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
     responses: {
       /** @description Successful Response */
       204: {
