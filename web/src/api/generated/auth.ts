@@ -294,7 +294,7 @@ export interface paths {
     put?: never
     /**
      * Register
-     * @description Create an account (the first one becomes admin) and sign it in.
+     * @description Create an account (the first one becomes admin) and sign it in; an existing one signs in.
      */
     post: operations['register_api_auth_register_post']
     delete?: never
@@ -1600,6 +1600,15 @@ export interface operations {
           'application/json': components['schemas']['ValidationErrorBody']
         }
       }
+      /** @description Too many requests; see Retry-After */
+      429: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
       /** @description A dependency is unavailable */
       503: {
         headers: {
@@ -1832,8 +1841,8 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody']
         }
       }
-      /** @description Forbidden */
-      403: {
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
         headers: {
           [name: string]: unknown
         }
@@ -1841,8 +1850,8 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody']
         }
       }
-      /** @description Conflict */
-      409: {
+      /** @description Forbidden */
+      403: {
         headers: {
           [name: string]: unknown
         }
@@ -1857,6 +1866,15 @@ export interface operations {
         }
         content: {
           'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description Too many requests; see Retry-After */
+      429: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
         }
       }
       /** @description A dependency is unavailable */
