@@ -295,6 +295,12 @@ class Replayer:
         for index, (left, right) in enumerate(zip(expected, actual, strict=True)):
             self.learn(left, right)
             problems += diff(shape(left), shape(right), f"${index}:{left['event']}")
+        ends = [
+            [event for event in events if event and event["event"] == "message_end"]
+            for events in (recorded, emulated)
+        ]
+        for left, right in zip(*ends, strict=False):
+            problems += usage_values(left, right, "$message_end")
         if recording.name in STOP_CALLS or triggered(recording):
             return problems  # stopped at another point, or the emulator's own scripted answer
         return problems + stream_values(recorded, emulated)
@@ -344,6 +350,14 @@ def stream_values(
     return problems
 
 
+def usage_values(recorded: dict[str, Any], emulated: dict[str, Any], path: str) -> list[str]:
+    """The decimal strings of ``metadata.usage`` (``0E-7``, or ``0.0`` for an empty usage)."""
+    left, right = recorded["metadata"]["usage"], emulated["metadata"]["usage"]
+    strings = {key: value for key, value in left.items() if isinstance(value, str)}
+    actual = {key: right.get(key) for key in strings}
+    return _same(f"{path}.metadata.usage", strings, actual)
+
+
 MESSAGE_FIELDS = ("query", "answer", "inputs", "status")
 THOUGHT_FIELDS = ("position", "thought", "tool", "tool_input")
 
@@ -359,7 +373,8 @@ def values(recording: Recording, recorded: Any, emulated: Any) -> list[str]:
     if not isinstance(recorded, dict) or not isinstance(emulated, dict):
         return []
     if recording.status >= 400:
-        return _same("$.code", recorded.get("code"), emulated.get("code"))
+        problems = _same("$.code", recorded.get("code"), emulated.get("code"))
+        return problems + _same("$.message", recorded.get("message"), emulated.get("message"))
     method, path = recording.request["method"], recording.request["path"]
     problems: list[str] = []
     if method == "GET" and path.startswith("/v1/messages?"):
@@ -388,6 +403,8 @@ def values(recording: Recording, recorded: Any, emulated: Any) -> list[str]:
         problems += _same("$.data[*].(name, inputs)", expected, actual)
     if method == "POST" and path.endswith("/name"):
         problems += _same("$.name", recorded["name"], emulated["name"])
+    if "metadata" in recorded and "metadata" in emulated:  # blocking answers
+        problems += usage_values(recorded, emulated, "$")
     if path == "/v1/parameters":
         problems += _same("$", recorded, emulated)
     return problems

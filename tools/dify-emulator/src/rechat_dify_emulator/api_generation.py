@@ -12,7 +12,7 @@ from rechat_dify_emulator import validation
 from rechat_dify_emulator.config import AppConfig
 from rechat_dify_emulator.flows_chat import AgentGeneration, ChatGeneration
 from rechat_dify_emulator.flows_workflow import WorkflowGeneration
-from rechat_dify_emulator.generation import Generation
+from rechat_dify_emulator.generation import PROVIDER_ERROR_BLOCKING, Generation
 from rechat_dify_emulator.http import (
     HTML_PAGES,
     DifyHTTPError,
@@ -297,7 +297,9 @@ def _blocking_answer(state: EmulatorState, generation: Generation) -> Response:
         raise DifyHTTPError(
             400,
             "completion_request_error",
-            generation.error_message or "Completion request failed.",
+            PROVIDER_ERROR_BLOCKING
+            if generation.script.midstream_error
+            else generation.error_message or "Completion request failed.",
         )
     message = generation.message
     assert message is not None

@@ -24,6 +24,11 @@ from rechat_dify_emulator.store import (
 )
 
 PROVIDER_ERROR = "[openai_api_compatible] Error: Response ended prematurely"
+PROVIDER_ERROR_BLOCKING = (
+    "[openai_api_compatible] Error: API request failed with status code 500: "
+    '{"error": {"message": "fake provider failure", "type": "server_error"}}'
+)
+"""What the recorded fake provider answered a blocking request that fails (an HTTP 500)."""
 STALL_LIMIT = 3600.0
 STOP_POLL = 0.1
 """Longest wait between two looks at the stop flag (a stop ends the stream within this)."""
@@ -220,7 +225,7 @@ class Generation:
 
     def _usage(self, *, zero: bool = False) -> dict[str, Any]:
         if zero:
-            return payloads.usage(self.profile, 0, 0, 0.0)
+            return payloads.empty_usage(self.profile)
         prompt = max(1, len(self.query.split()))
         latency = self.clock.now() - self._started
         return payloads.usage(self.profile, prompt, len(self.answer.split()), latency)

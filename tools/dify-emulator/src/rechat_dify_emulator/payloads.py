@@ -32,6 +32,15 @@ def usage(
     return body
 
 
+def empty_usage(profile: Profile) -> dict[str, Any]:
+    """``LLMUsage.empty_usage()`` (a stopped chatflow's ``message_end``): every price ``0.0``."""
+    body = usage(profile, 0, 0, 0.0)
+    for key, value in body.items():
+        if isinstance(value, str) and key != "currency":
+            body[key] = "0.0"
+    return body
+
+
 def metadata(
     profile: Profile, usage_body: dict[str, Any], citations: list[dict[str, Any]]
 ) -> dict[str, Any]:
