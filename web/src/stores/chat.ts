@@ -24,8 +24,6 @@ export const useChatStore = defineStore('chat', () => {
   const reconnecting = ref(false)
   /** Which variant of each turn is shown (turn key → index). */
   const selectedVariant = ref<Record<string, number>>({})
-  /** Called when the first answer of a new chat tells us its conversation id. */
-  let onConversationCreated: (id: string) => void = () => {}
   let controller: AbortController | null = null
   let streamingAnswer: Message | null = null
 
@@ -93,10 +91,8 @@ export const useChatStore = defineStore('chat', () => {
           if (event.event === 'start') {
             sessionStorage.removeItem(UNSENT_KEY)
             if (question) question.id = event.data.user_message_id
-            if (!conversationId.value) {
-              conversationId.value = event.data.conversation_id
-              onConversationCreated(event.data.conversation_id)
-            }
+            // a new chat learns its id here (the view watches it to move to the chat's URL)
+            if (!conversationId.value) conversationId.value = event.data.conversation_id
           }
           applyStreamEvent(answer, event)
           if (event.event === 'error') toast.error(event.data.message)
@@ -188,10 +184,6 @@ export const useChatStore = defineStore('chat', () => {
     toast.success(i18n.global.t('chat.feedbackThanks'))
   }
 
-  function setOnConversationCreated(callback: (id: string) => void) {
-    onConversationCreated = callback
-  }
-
   return {
     conversationId,
     messages,
@@ -207,6 +199,5 @@ export const useChatStore = defineStore('chat', () => {
     stop,
     selectVariant,
     rate,
-    setOnConversationCreated,
   }
 })
