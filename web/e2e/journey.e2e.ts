@@ -360,6 +360,18 @@ describe('ReChat in a real browser', () => {
     expect(await answerText(page)).toContain('An edited question')
   })
 
+  it('offers no rating or Regenerate on a turn the server refused before it started', async () => {
+    const { page } = memberSession
+    // Longer than the gateway accepts: a real 422 before the stream starts, so the turn
+    // never gets a server id.
+    await send(page, 'x'.repeat(32_001))
+    await waitForAnswer(page, 'failed')
+    const answer = lastAnswer(page)
+    await answer.getByRole('button', { name: 'Copy' }).waitFor()
+    for (const name of ['Good Response', 'Bad Response', 'Regenerate'])
+      expect(await answer.getByRole('button', { name }).count()).toBe(0)
+  })
+
   it('keyboard: ⌘/Ctrl+Shift+O opens a new chat and Esc stops an answer', async () => {
     const { page } = memberSession
     await page.keyboard.press('Control+Shift+O')

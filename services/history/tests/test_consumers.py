@@ -13,7 +13,7 @@ from typing import Any
 import aio_pika
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rechat_history.app import create_app
@@ -208,7 +208,7 @@ async def test_the_consumer_connections_read_committed(engine: AsyncEngine) -> N
     consumer_engine = create_consumer_engine(url, writers=1)
     try:
         async with consumer_engine.connect() as connection:
-            level = await connection.scalar(text("SELECT @@tx_isolation"))
+            level = await connection.get_isolation_level()
     finally:
         await consumer_engine.dispose()
-    assert level == "READ-COMMITTED"
+    assert level == "READ COMMITTED"

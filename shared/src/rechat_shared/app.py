@@ -12,6 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.importer import import_from_string
 
+from rechat_shared.db import install_database_error_handler
 from rechat_shared.errors import document_error_envelope, install_error_handlers
 from rechat_shared.logging import TraceMiddleware, configure_logging
 from rechat_shared.observability import MetricsMiddleware, health_router
@@ -25,6 +26,7 @@ def create_service_app(service: str, *, title: str, lifespan: Lifespan) -> FastA
     app.state.service = service
     app.state.readiness_checks = {}
     install_error_handlers(app)
+    install_database_error_handler(app)
     document_error_envelope(app)
     app.add_middleware(MetricsMiddleware, service=service)
     app.add_middleware(TraceMiddleware)

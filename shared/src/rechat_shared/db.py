@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from rechat_shared.errors import DatabaseUnavailable, error_body
+
+logger = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_SECONDS = 5
+"""A connection attempt to MariaDB gives up after this long (a stopped server, a dropped
+route), so a request fails with 503 instead of hanging for the driver's default minute."""
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -66,6 +77,8 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         engine = _create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # pre-ping: a pooled connection the server dropped (restart, idle timeout) is replaced on
+    # its next checkout, so requests heal by themselves once the server is back
     return _create_async_engine(
         url,
         echo=echo,
@@ -73,6 +86,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
     )
 
 
@@ -115,3 +129,45 @@ async def ping(engine: AsyncEngine) -> None:
     """Readiness check: the database answers a trivial query."""
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+# MariaDB errors worth waiting out: too many connections, shutdown, lock wait, deadlock,
+# connection killed, and the client's lost/refused connection codes.
+TRANSIENT_MARIADB_CODES = frozenset({1040, 1053, 1205, 1213, 1927, 2002, 2003, 2006, 2013, 2055})
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database could not do the work for now (down, unreachable, restarting, a deadlock or
+    lock wait): trying again later may succeed. Other database errors are bugs or bad data."""
+    if isinstance(error, sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return True  # no pooled connection came free in time; the server dropped one
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
+        return True
+    args = getattr(error.orig, "args", ())
+    if args and isinstance(args[0], int):
+        return args[0] in TRANSIENT_MARIADB_CODES
+    return isinstance(error, sa_exc.OperationalError)  # SQLite: database locked or busy
+
+
+async def _database_error(_: Request, exc: Exception) -> JSONResponse:
+    if is_unavailable(exc):
+        logger.warning("database unavailable: %s", exc.__class__.__name__)
+        unavailable = DatabaseUnavailable()
+        return JSONResponse(
+            error_body(unavailable.code, unavailable.detail),
+            status_code=unavailable.status_code,
+            headers=unavailable.headers,
+        )
+    logger.exception("database error", exc_info=exc)
+    return JSONResponse(error_body("internal_error", "Internal server error"), status_code=500)
+
+
+def install_database_error_handler(app: FastAPI) -> None:
+    """Database failures answer in the error envelope: 503 `database_unavailable` with
+    `Retry-After` while the server is away, rather than a plain-text 500 and a closed
+    connection."""
+    app.add_exception_handler(sa_exc.DBAPIError, _database_error)
+    app.add_exception_handler(sa_exc.TimeoutError, _database_error)
+    app.add_exception_handler(sa_exc.DisconnectionError, _database_error)

@@ -91,9 +91,22 @@ class BadGateway(ReChatError):
 
 
 class ServiceUnavailable(ReChatError):
+    """A dependency is down; the client may try again after `Retry-After` seconds."""
+
     status_code = 503
     code = "service_unavailable"
     default_detail = "A dependency is unavailable"
+    retry_after: ClassVar[int] = 5
+
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": str(self.retry_after), **(headers or {})})
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database is down or unreachable (see `rechat_shared.db.is_unavailable`)."""
+
+    code = "database_unavailable"
+    default_detail = "The database is unavailable; try again shortly"
 
 
 # -- the domain's conditions, one class and one code each -------------------------------------

@@ -9,9 +9,8 @@ import { consumeStream } from '@/api/sse'
 import type { Message, SendBody } from '@/api/types'
 import { i18n } from '@/i18n'
 import { applyStreamEvent, emptyAnswer, parseStreamEvent } from '@/lib/streamReducer'
+import { hasServerId, localId } from '@/lib/localIds'
 import { buildTurns } from '@/lib/turns'
-
-let localIds = 0
 
 /** A question sent but not yet accepted by the server (no `start` yet); survives a lost session. */
 export const UNSENT_KEY = 'rechat:unsent'
@@ -66,7 +65,7 @@ export const useChatStore = defineStore('chat', () => {
   }
 
   function localMessage(role: 'user' | 'assistant', content = ''): Message {
-    return { ...emptyAnswer(conversationId.value ?? '', `local-${++localIds}`), role, content }
+    return { ...emptyAnswer(conversationId.value ?? '', localId()), role, content }
   }
 
   async function run(
@@ -83,7 +82,7 @@ export const useChatStore = defineStore('chat', () => {
       await consumeStream({
         open: () => open(ctrl.signal),
         resume: (lastId) =>
-          answer.id.startsWith('local-') ? null : chatApi.resume(answer.id, lastId, ctrl.signal),
+          hasServerId(answer) ? chatApi.resume(answer.id, lastId, ctrl.signal) : null,
         onEvent: (raw) => {
           const event = parseStreamEvent(raw.event, raw.data)
           if (!event) return
@@ -139,7 +138,7 @@ export const useChatStore = defineStore('chat', () => {
     const source = messages.value.find((m) => m.id === answerId)
     const sourceIndex = messages.value.findIndex((m) => m.id === answerId)
     const sourceQuestion = messages.value[sourceIndex - 1]
-    if (!source || !sourceQuestion) return
+    if (!source || !sourceQuestion || !hasServerId(source)) return
     const question = push({
       ...localMessage('user', sourceQuestion.content),
       regenerate_of: sourceQuestion.id,
@@ -161,7 +160,7 @@ export const useChatStore = defineStore('chat', () => {
   async function stop() {
     const answer = streamingAnswer
     if (!answer) return
-    if (answer.id.startsWith('local-')) {
+    if (!hasServerId(answer)) {
       controller?.abort()
       answer.status = 'stopped'
       return
@@ -179,6 +178,7 @@ export const useChatStore = defineStore('chat', () => {
   }
 
   async function rate(message: Message, rating: 'like' | 'dislike' | null, content?: string) {
+    if (!hasServerId(message)) return
     await chatApi.feedback(message.id, { rating, content: content ?? null })
     message.feedback = { rating, content: content ?? null }
     toast.success(i18n.global.t('chat.feedbackThanks'))

@@ -17,32 +17,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rechat_history.ingest.service import IncomingEvent, apply_batch, partition
 from rechat_shared.bus import Consumer, Delivery, EventBus
 from rechat_shared.bus.topology import HISTORY_QUEUE
-from rechat_shared.db import create_engine, unit_of_work
+from rechat_shared.db import create_engine, is_unavailable, unit_of_work
 
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 2.0
 RACE_RETRIES = 3
-
-
-# MySQL errors worth waiting out: too many connections, shutdown, lock wait, deadlock,
-# connection killed, and the client's lost/refused connection codes.
-TRANSIENT_MYSQL_CODES = frozenset({1040, 1053, 1205, 1213, 1927, 2002, 2003, 2006, 2013, 2055})
-
-
-def _is_transient(error: DBAPIError) -> bool:
-    if error.connection_invalidated or isinstance(error, InterfaceError):
-        return True
-    args = getattr(error.orig, "args", ())
-    if args and isinstance(args[0], int):
-        return args[0] in TRANSIENT_MYSQL_CODES
-    return isinstance(error, OperationalError)  # SQLite: database locked or busy
 
 
 class HistoryConsumer:
@@ -96,7 +82,7 @@ class HistoryConsumer:
                 if races > RACE_RETRIES:
                     raise
             except DBAPIError as error:
-                if not _is_transient(error) or time.monotonic() > deadline:
+                if not is_unavailable(error) or time.monotonic() > deadline:
                     raise
                 logger.warning("database unavailable, retrying a batch of %d", len(events))
             await asyncio.sleep(backoff)

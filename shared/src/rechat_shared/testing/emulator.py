@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ import pytest
 from pydantic import SecretStr
 
 from rechat_shared.dify.apps import DifyApp
-from rechat_shared.testing.processes import free_port
+from rechat_shared.testing.processes import answers_200, free_port, wait_until_ready
 
 DEFAULT_KEYS: dict[str, str] = {
     "chat": "app-emulator-chat",
@@ -58,9 +57,7 @@ class RunningEmulator:
 _LOGS: dict[int, IO[bytes]] = {}
 
 
-def start_emulator(
-    *extra_args: str, timeout: float = 20.0
-) -> tuple[subprocess.Popen[bytes], RunningEmulator]:
+def start_emulator(*extra_args: str) -> tuple[subprocess.Popen[bytes], RunningEmulator]:
     """Start the emulator as a real process on a free port and wait until it answers."""
     port = free_port()
     command = [sys.executable, "-m", "rechat_dify_emulator", "--host", "127.0.0.1"]
@@ -71,21 +68,22 @@ def start_emulator(
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)  # noqa: S603
     _LOGS[process.pid] = log
     root = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            stderr = log.read().decode("utf-8", "replace")
-            log.close()
-            raise RuntimeError(f"the Dify emulator exited: {stderr[-2000:]}")
-        try:
-            if httpx.get(f"{root}/_emulator/health", timeout=1).status_code == 200:
-                return process, RunningEmulator(base_url=f"{root}/v1", root_url=root)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    stop_emulator(process)
-    raise RuntimeError(f"the Dify emulator did not answer within {timeout} s")
+
+    def log_tail() -> str:
+        log.seek(0)
+        return log.read().decode("utf-8", "replace")[-2000:]
+
+    try:
+        wait_until_ready(
+            process,
+            answers_200(f"{root}/_emulator/health"),
+            name="the Dify emulator",
+            log_tail=log_tail,
+        )
+    except BaseException:
+        stop_emulator(process)
+        raise
+    return process, RunningEmulator(base_url=f"{root}/v1", root_url=root)
 
 
 def stop_emulator(process: subprocess.Popen[bytes]) -> None:

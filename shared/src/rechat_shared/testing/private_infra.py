@@ -1,11 +1,19 @@
-"""Private infrastructure for fault tests: a `redis-server` of the test's own, on a free port
-and in a temporary directory, that the test may kill, restart, freeze and cut off. The
-machine's own Redis (6379) is never touched.
+"""Private infrastructure for fault tests: servers of the test's own, on free ports and in
+temporary directories, that the test may kill, restart, freeze and cut off. The machine's own
+Redis (6379), MariaDB (3306) and RabbitMQ (5672) are never touched.
+
+`PrivateRedis`:
 
     with PrivateRedis(tmp_path) as redis:       # started, answering PING
         redis.kill(); redis.start()             # SIGKILL, then the same port again
         redis.pause(); redis.resume()           # SIGSTOP / SIGCONT: a frozen server
         with redis.cut(): ...                   # clients go through `redis.proxy_url`
+
+`PrivateMariaDB` and `PrivateRabbitMQ` each run from their own temporary directory (MariaDB: its
+datadir and socket; RabbitMQ: node name, AMQP, distribution and epmd ports, mnesia and log
+directories, and an Erlang cookie in its own HOME). Their data outlives `kill()`: `start()`
+again is the same server coming back with its data; `remove()` stops it and deletes it all.
+Start-up waits follow the process (`testing.processes.wait_until_ready`).
 """
 
 from __future__ import annotations
@@ -16,15 +24,21 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from rechat_shared.testing.processes import free_port
+from rechat_shared.testing.processes import free_port, wait_until_ready
 
-READY_TIMEOUT = 30.0
+# the packaged servers; /usr/sbin/rabbitmq-server would switch to the system's user
+MARIADBD = os.environ.get("TEST_MARIADBD", "/usr/sbin/mariadbd")
+MARIADB_INSTALL_DB = os.environ.get("TEST_MARIADB_INSTALL_DB", "/usr/bin/mariadb-install-db")
+RABBITMQ_BIN = Path(os.environ.get("TEST_RABBITMQ_BIN", "/usr/lib/rabbitmq/bin"))
 
 
 class PrivateRedis:
@@ -75,14 +89,13 @@ class PrivateRedis:
         self.wait_ready()
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited early (see {self.directory}/redis.log)")
-            if _ping(self.port):
-                return
-            time.sleep(0.05)
-        raise TimeoutError(f"redis-server on {self.port} not ready in {READY_TIMEOUT}s")
+        assert self.process is not None
+        wait_until_ready(
+            self.process,
+            lambda: _ping(self.port),
+            name="redis-server",
+            log_tail=lambda: _tail(self.directory / "redis.log"),
+        )
 
     def kill(self) -> None:
         """SIGKILL: every connection drops, nothing is saved beyond what the AOF has."""
@@ -199,3 +212,194 @@ class TcpCut:
             pass
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
+
+
+# -- MariaDB and RabbitMQ ----------------------------------------------------------------------
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _stop(process: subprocess.Popen[bytes] | None, sig: int, timeout: float = 60) -> None:
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+class _PrivateServer:
+    """A server process in its own session (so a kill takes its children too), logging to
+    `root/<log>`; ready when its port accepts connections."""
+
+    root: Path
+    port: int
+    process: subprocess.Popen[bytes] | None
+    log_name: str
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / self.log_name
+
+    def _spawn(self, command: list[str], env: dict[str, str] | None = None) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(  # noqa: S603 - the packaged server
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        wait_until_ready(
+            self.process,
+            lambda: _accepts(self.port),
+            name=f"private {Path(command[0]).name}",
+            log_tail=lambda: _tail(self.log_path),
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the server and its children; its data stays for the next `start()`."""
+        _stop(self.process, signal.SIGKILL)
+
+    def stop(self) -> None:
+        _stop(self.process, signal.SIGTERM)
+
+
+@dataclass
+class PrivateMariaDB(_PrivateServer):
+    """`mariadbd` on its own datadir and port; root without a password (grant tables off)."""
+
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="rechat-mariadb-")))
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    log_name: str = "mariadbd.log"
+
+    @property
+    def admin_url(self) -> str:
+        return f"mysql+aiomysql://root@127.0.0.1:{self.port}/"
+
+    def url(self, database: str) -> str:
+        return f"{self.admin_url}{database}?charset=utf8mb4"
+
+    def install(self) -> None:
+        (self.root / "data").mkdir(exist_ok=True)
+        subprocess.run(  # noqa: S603 - the packaged installer
+            [
+                MARIADB_INSTALL_DB,
+                "--no-defaults",
+                f"--datadir={self.root / 'data'}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--user=root",
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        if not (self.root / "data" / "mysql").exists():
+            self.install()
+        self._spawn(
+            [
+                MARIADBD,
+                "--no-defaults",
+                f"--datadir={self.root / 'data'}",
+                f"--socket={self.root / 'mariadbd.sock'}",
+                f"--pid-file={self.root / 'mariadbd.pid'}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                "--skip-grant-tables",
+                "--skip-name-resolve",
+                "--user=root",
+                "--innodb-buffer-pool-size=64M",
+                "--innodb-log-file-size=16M",
+                "--character-set-server=utf8mb4",
+                "--collation-server=utf8mb4_unicode_ci",
+                "--max-connections=500",
+            ]
+        )
+
+    def remove(self) -> None:
+        self.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass
+class PrivateRabbitMQ(_PrivateServer):
+    """A RabbitMQ node of its own: name, AMQP/distribution/epmd ports, mnesia, logs, cookie."""
+
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="rechat-rabbit-")))
+    port: int = field(default_factory=free_port)
+    dist_port: int = field(default_factory=free_port)
+    epmd_port: int = field(default_factory=free_port)
+    name: str = field(default_factory=lambda: f"rechat-test-{uuid.uuid4().hex[:8]}@localhost")
+    process: subprocess.Popen[bytes] | None = None
+    log_name: str = "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}/"
+
+    @property
+    def env(self) -> dict[str, str]:
+        for name in ("home", "mnesia", "log"):
+            (self.root / name).mkdir(exist_ok=True)
+        (self.root / "rabbitmq-env.conf").touch()
+        (self.root / "enabled_plugins").write_text("[].\n")
+        (self.root / "rabbitmq.conf").write_text(
+            f"listeners.tcp.default = 127.0.0.1:{self.port}\n"
+            "loopback_users = none\n"
+            "disk_free_limit.absolute = 1MB\n"
+        )
+        keep = ("PATH", "LANG", "LC_ALL", "TMPDIR")
+        return {
+            **{key: os.environ[key] for key in keep if key in os.environ},
+            "HOME": str(self.root / "home"),  # the node's Erlang cookie lives here
+            "RABBITMQ_NODENAME": self.name,
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "ERL_EPMD_PORT": str(self.epmd_port),
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+            "RABBITMQ_MNESIA_BASE": str(self.root / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.root / "log"),
+            "RABBITMQ_CONF_ENV_FILE": str(self.root / "rabbitmq-env.conf"),
+            "RABBITMQ_CONFIG_FILE": str(self.root / "rabbitmq.conf"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.root / "enabled_plugins"),
+            "RABBITMQ_SERVER_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+        }
+
+    def start(self) -> None:
+        # the AMQP listener opens last, once the node has booted
+        self._spawn([str(RABBITMQ_BIN / "rabbitmq-server")], self.env)
+
+    def remove(self) -> None:
+        self.kill()
+        # the epmd this node started on its own port outlives the node; it refuses to stop
+        # until it has noticed that the killed node is gone
+        epmd = shutil.which("epmd") or "/usr/bin/epmd"
+        for _ in range(100):
+            answer = subprocess.run(  # noqa: S603 - the packaged epmd, our private port only
+                [epmd, "-port", str(self.epmd_port), "-kill"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            said = (answer.stdout + answer.stderr).lower()
+            if "killed" in said or "cannot connect" in said:
+                break
+            time.sleep(0.1)
+        shutil.rmtree(self.root, ignore_errors=True)

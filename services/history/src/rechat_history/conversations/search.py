@@ -1,8 +1,8 @@
-"""The `q` filter: MySQL FULLTEXT where it can answer, a portable LIKE everywhere else.
+"""The `q` filter: MariaDB FULLTEXT where it can answer, a portable LIKE everywhere else.
 
-InnoDB FULLTEXT indexes words of 3+ characters (and, on MySQL proper, CJK bigrams through the
-ngram parser). MariaDB has no ngram parser, so CJK text, short words and stopword-only queries
-take the LIKE path, which finds any substring of the caller's own titles and messages.
+InnoDB FULLTEXT indexes words of 3+ characters and has no CJK tokenizer on MariaDB, so CJK text,
+short words and stopword-only queries take the LIKE path, which finds any substring of the
+caller's own titles and messages. SQLite (embedded mode) always takes the LIKE path.
 """
 
 from __future__ import annotations
@@ -29,10 +29,7 @@ def fulltext_terms(q: str, dialect: Dialect) -> str | None:
     if dialect.name not in ("mysql", "mariadb"):
         return None
     words = [word for word in WORD.findall(q.lower()) if word not in STOPWORDS]
-    ngram = not getattr(dialect, "is_mariadb", False)
-    if not words or (CJK.search(q) and not ngram):
-        return None
-    if any(len(word) < (2 if ngram else MIN_TOKEN) for word in words):
+    if not words or CJK.search(q) or any(len(word) < MIN_TOKEN for word in words):
         return None
     return " ".join(f"+{word}*" for word in words)
 

@@ -130,32 +130,12 @@ def upgrade() -> None:
 
 
 def _create_fulltext_indexes() -> None:
-    """FULLTEXT on MySQL/MariaDB; MySQL proper gets the ngram parser so CJK text is indexed.
-    (MariaDB has no ngram parser: its CJK queries use the LIKE path, see conversations/search.py.)
-    """
-    dialect = op.get_bind().dialect
-    if dialect.name not in ("mysql", "mariadb"):
+    """FULLTEXT on MariaDB (its CJK queries use the LIKE path, see conversations/search.py);
+    SQLite searches with LIKE only."""
+    if op.get_bind().dialect.name not in ("mysql", "mariadb"):
         return
-    if getattr(dialect, "is_mariadb", False):
-        op.create_index(
-            "ft_conversations_title", "conversations", ["title"], mysql_prefix="FULLTEXT"
-        )
-        op.create_index("ft_messages_content", "messages", ["content"], mysql_prefix="FULLTEXT")
-        return
-    op.create_index(
-        "ft_conversations_title",
-        "conversations",
-        ["title"],
-        mysql_prefix="FULLTEXT",
-        mysql_with_parser="ngram",
-    )
-    op.create_index(
-        "ft_messages_content",
-        "messages",
-        ["content"],
-        mysql_prefix="FULLTEXT",
-        mysql_with_parser="ngram",
-    )
+    op.create_index("ft_conversations_title", "conversations", ["title"], mysql_prefix="FULLTEXT")
+    op.create_index("ft_messages_content", "messages", ["content"], mysql_prefix="FULLTEXT")
 
 
 def downgrade() -> None:
