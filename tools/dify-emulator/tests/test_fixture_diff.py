@@ -72,6 +72,7 @@ COMPARED_HEADERS = (
     "allow",
     "x-version",
     "x-env",
+    "server",
 )
 # present exactly when the recording has them (404/405 carry no CORS header, an Origin gets Vary)
 SAME_PRESENCE = ("access-control-allow-origin", "access-control-expose-headers", "vary")

@@ -10,6 +10,7 @@ import uvicorn
 
 from rechat_dify_emulator.app import create_app
 from rechat_dify_emulator.config import default_config, load_config
+from rechat_dify_emulator.profiles import PROFILES
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> None:
         access_log=False,
         backlog=4096,
         timeout_keep_alive=30,
+        server_header=PROFILES[config.profile].server_header is None,  # else the app sends it
     )
 
 

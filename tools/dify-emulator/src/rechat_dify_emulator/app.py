@@ -65,10 +65,13 @@ class DifyHeaders:
         await self.app(scope, body_reader, send_with_headers)
 
     def _extra(self, origin: str | None, *, cors: bool = True) -> list[tuple[bytes, bytes]]:
+        profile = self.state.profile
         extra = [
-            (b"x-version", self.state.profile.server_version.encode()),
+            (b"x-version", profile.server_version.encode()),
             (b"x-env", b"PRODUCTION"),
         ]
+        if profile.server_header:
+            extra.append((b"server", profile.server_header.encode()))
         if not cors:
             return extra
         extra.append((b"access-control-allow-origin", (origin or "*").encode()))

@@ -68,6 +68,9 @@ class Profile:
     rename_without_name_crashes: bool
     """0.15: rename with neither ``name`` nor ``auto_generate`` is a 500 ``unknown``."""
     cors_expose_headers: bool
+    server_header: str | None
+    """``Server`` as recorded (``gunicorn``); None = the server's own (uvicorn, or the process
+    the emulator is mounted in)."""
 
 
 PROFILE_015 = Profile(
@@ -88,6 +91,7 @@ PROFILE_015 = Profile(
     inputs_from_conversation=True,
     rename_without_name_crashes=True,
     cors_expose_headers=False,
+    server_header="gunicorn",
 )
 
 PROFILE_CURRENT = Profile(
@@ -108,6 +112,7 @@ PROFILE_CURRENT = Profile(
     inputs_from_conversation=False,
     rename_without_name_crashes=False,
     cors_expose_headers=True,
+    server_header=None,
 )
 
 PROFILES = {"0.15": PROFILE_015, "current": PROFILE_CURRENT}
