@@ -486,3 +486,16 @@ async def test_015_lists_an_attachment_with_its_own_id_and_a_signed_preview_url(
         "message_files"
     ]
     assert again["url"] != attached["url"]  # signed anew at each listing
+
+
+async def test_an_agent_refuses_blocking_before_it_looks_at_the_query(
+    dify_emulator_015: RunningEmulator, client: httpx.AsyncClient
+) -> None:
+    """Dify's agent generator checks the mode first: an empty query in blocking mode tells an
+    agent app (blocking refused) from a chat app (query required)."""
+    body = {"query": "", "user": _user(), "inputs": {}, "response_mode": "blocking"}
+    url = f"{dify_emulator_015.base_url}/chat-messages"
+    agent = await client.post(url, json=body, headers=_app(dify_emulator_015, "agent-chat"))
+    chat = await client.post(url, json=body, headers=_app(dify_emulator_015, "chat"))
+    assert agent.json()["message"] == "Agent Chat App does not support blocking mode"
+    assert chat.json()["message"] == "query is required"

@@ -59,14 +59,16 @@ async def chat_messages(request: Request) -> Response:
     mode = validation.response_mode(profile, body, model)
     conversation_id = validation.conversation_id(profile, body)
     query = str(body["query"]).replace("\x00", "")
-    if not query:
-        raise invalid("query is required")
-    if app.mode == "agent-chat" and mode == "blocking":
-        raise invalid("Agent Chat App does not support blocking mode")
     script = parse_script(state.scripted_query(app, query), state.config.token_delay)
     pre = _pre_stream_fault(script)
     if pre is not None:
         return pre
+    # Dify's order: the app's rate limit, then the generator's checks (agent: blocking first)
+    validation.check_concurrency(app, state.store, state.config.rate_limit_status)
+    if app.mode == "agent-chat" and mode == "blocking":
+        raise invalid("Agent Chat App does not support blocking mode")
+    if not query:
+        raise invalid("query is required")
     conversation = None
     if conversation_id is not None:
         conversation = state.store.conversation(app, user, conversation_id)
@@ -77,7 +79,6 @@ async def chat_messages(request: Request) -> Response:
         form_inputs = conversation.inputs  # 0.15: a later turn's inputs are not even validated
     else:
         form_inputs = validation.validate_inputs(app, inputs)
-    validation.check_concurrency(app, state.store, state.config.rate_limit_status)
     if conversation is None:
         conversation = _new_conversation(state, app, user, query, form_inputs)
     message = _new_message(state, app, user, conversation.id, query, form_inputs, files)
