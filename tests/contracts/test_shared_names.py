@@ -149,7 +149,10 @@ async def test_the_user_state_auth_writes_is_the_one_every_verifier_reads(
     verifier = TokenVerifier(NoKeys(), JWTVerifySettings(), redis, Keys(redis_prefix))  # type: ignore[arg-type]
     store = UserStateStore(redis, Keys(redis_prefix), ttl_seconds=60)
     issued_at = time.time() - 1
-    await verifier._check_not_revoked("user-1", issued_at)  # nothing written yet
+    with pytest.raises(Unauthorized):  # nothing written yet: fails closed
+        await verifier._check_not_revoked("user-1", issued_at)
+    await store.mark_live("user-1")  # auth writes it with every token it mints
+    await verifier._check_not_revoked("user-1", issued_at)
 
     await store.revoke_tokens("user-1")  # auth writes
     assert await redis.exists(state_key(Keys(redis_prefix), "user-1"))

@@ -47,6 +47,7 @@ def test_placeholders_are_only_ours() -> None:
         "RECHAT_AUTH_UPSTREAM",
         "RECHAT_GATEWAY_UPSTREAM",
         "RECHAT_HISTORY_UPSTREAM",
+        "RECHAT_IMAGE_HOSTS",
         "RECHAT_LISTEN_PORT",
         "RECHAT_WEB_ROOT",
     }

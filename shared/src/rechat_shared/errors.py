@@ -257,6 +257,11 @@ class RateLimited(TooManyRequests):
     default_detail = "Too many messages; try again shortly"
 
 
+class AnswersInFlight(TooManyRequests):
+    code = "answers_in_flight"
+    default_detail = "Too many answers are being generated for you; wait for one to finish"
+
+
 class LoginThrottled(TooManyRequests):
     code = "login_throttled"
     default_detail = "Too many login attempts; try again later"

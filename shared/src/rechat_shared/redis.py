@@ -134,9 +134,14 @@ class Keys:
         """Who owns a new conversation until history has consumed it."""
         return self._key("conv", conversation_id, "owner")
 
-    def chat_rate(self, user_id: str, bucket: int) -> str:
-        """A user's chat requests in one rate-limit window."""
-        return self._key("gateway", "rate", user_id, str(bucket))
+    def chat_rate(self, user_id: str) -> str:
+        """A user's recent chat requests (a sorted set by time: the sliding rate window)."""
+        return self._key("gateway", "rate", user_id)
+
+    def answers_in_flight(self, user_id: str) -> str:
+        """A user's answers being generated ("{conversation} {message}", scored by expiry);
+        one whose conversation lock it no longer holds has ended."""
+        return self._key("gateway", "in-flight", user_id)
 
     def app_parameters(self, app_id: str, version: str) -> str:
         """An app's cached Dify parameters (per version of its configuration)."""

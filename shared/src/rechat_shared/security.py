@@ -188,7 +188,7 @@ class TokenVerifier:
         return kid, claims
 
     async def _check_not_revoked(
-        self, user_id: str, issued_at: float, session_id: str | None
+        self, user_id: str, issued_at: float, session_id: str | None = None
     ) -> None:
         try:
             state = await self._redis.hgetall(self._redis_keys.user_state(user_id))

@@ -28,6 +28,7 @@ from rechat_auth.users.schemas import User as UserSchema
 from rechat_auth.users.schemas import UserCreate
 from rechat_auth.users.service import UserService
 from rechat_shared.app import create_service_app
+from rechat_shared.body_limit import BodyLimit
 from rechat_shared.bus import BusUnavailable, EventBus, create_bus
 from rechat_shared.db import create_engine, create_sessionmaker, ping, unit_of_work
 from rechat_shared.errors import error_body
@@ -135,7 +136,8 @@ async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The auth service as an ASGI app (settings from the environment unless given)."""
     app = create_service_app("auth", title="ReChat auth", lifespan=lifespan)
-    app.state.settings = settings or Settings()
+    app.state.settings = settings = settings or Settings()
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_exception_handler(RedisError, _unavailable)
     app.add_exception_handler(OperationalError, _unavailable)
     routers = (sessions_router, users_router, preferences_router, keys_router, admin_router)

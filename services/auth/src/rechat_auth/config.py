@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from rechat_shared.settings import (
@@ -20,6 +21,7 @@ from rechat_shared.settings import (
 
 PREFIX = "AUTH_"
 SIGNING_KEY_FILENAME = "auth_signing_key.pem"
+IMAGE_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?")
 
 
 class Settings(ServiceSettings, JWTVerifySettings):
@@ -36,6 +38,8 @@ class Settings(ServiceSettings, JWTVerifySettings):
     rabbitmq_url: str = prefixed_field("RABBITMQ_URL", PREFIX, DEFAULT_RABBITMQ_URL)
     rabbitmq_prefix: str = prefixed_field("RABBITMQ_PREFIX", PREFIX, "")
     migrate_on_start: bool = Field(default=True, validation_alias="AUTH_MIGRATE_ON_START")
+    # the largest request body taken (credentials and names: a few hundred bytes)
+    max_body_bytes: int = Field(default=65_536, ge=1, validation_alias="AUTH_MAX_BODY_BYTES")
     # how often the outbox relay retries events the broker could not take at once
     outbox_interval_seconds: float = Field(
         default=5.0, validation_alias="AUTH_OUTBOX_INTERVAL_SECONDS"
@@ -77,6 +81,23 @@ class Settings(ServiceSettings, JWTVerifySettings):
     login_known_source_days: int = Field(
         default=30, validation_alias="AUTH_LOGIN_KNOWN_SOURCE_DAYS"
     )
+
+    # hosts whose images answers show at once (and the CSP's img-src allows), space separated
+    # (nginx writes the value into its CSP as it is); any other remote image in an answer is
+    # a link the reader may open
+    image_hosts: str = Field(default="", validation_alias="RECHAT_IMAGE_HOSTS")
+
+    @property
+    def image_host_list(self) -> list[str]:
+        return [host for host in self.image_hosts.lower().split() if host]
+
+    @field_validator("image_hosts")
+    @classmethod
+    def _plain_host_names(cls, value: str) -> str:
+        for host in value.split():
+            if host and not IMAGE_HOST.fullmatch(host):
+                raise ValueError(f"RECHAT_IMAGE_HOSTS: {host!r} is not a host name[:port]")
+        return value
 
     @model_validator(mode="after")
     def _production_needs_a_key(self) -> Self:

@@ -26,6 +26,7 @@ async def test_config_before_and_after_the_first_account(client: httpx.AsyncClie
     assert (await client.get("/api/auth/config")).json() == {
         "signup_open": True,
         "has_users": False,
+        "image_hosts": [],
     }
     assert (await register(client)).status_code == 201
     assert (await client.get("/api/auth/config")).json()["has_users"] is True

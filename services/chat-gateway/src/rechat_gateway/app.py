@@ -26,6 +26,7 @@ from rechat_gateway.clients import GatewayClients
 from rechat_gateway.config import GatewaySettings
 from rechat_gateway.files.endpoints import router as files_router
 from rechat_shared.app import create_service_app
+from rechat_shared.body_limit import BodyLimit
 from rechat_shared.bus import FAILED_REQUESTS_QUEUE, BusUnavailable, EventBus, create_bus
 from rechat_shared.crypto import SecretBox
 from rechat_shared.db import create_engine, create_sessionmaker, ping
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version_gateway"
 BUS_RETRY_SECONDS = 1.0
+UPLOAD_FRAMING_BYTES = 64 * 1024
 
 
 async def run_migrations(settings: GatewaySettings | None = None) -> None:
@@ -141,7 +143,10 @@ async def _redis_unavailable(_: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     """The chat-gateway ASGI app (settings from the environment unless given)."""
     app = create_service_app("gateway", title="ReChat chat gateway", lifespan=lifespan)
-    app.state.settings = settings or GatewaySettings()
+    app.state.settings = settings = settings or GatewaySettings()
+    # chunked bodies too; an upload may be as large as a file plus its multipart framing
+    uploads = {"/api/files": settings.max_upload_bytes + UPLOAD_FRAMING_BYTES}
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=uploads)
     app.add_exception_handler(RedisError, _redis_unavailable)
     app.include_router(apps_router)
     app.include_router(chat_router)

@@ -18,6 +18,7 @@ from rechat_history.messages.endpoints import router as messages_router
 from rechat_history.shares.endpoints import router as shares_router
 from rechat_history.usage.endpoints import router as usage_router
 from rechat_shared.app import create_service_app
+from rechat_shared.body_limit import BodyLimit
 from rechat_shared.bus import create_bus
 from rechat_shared.db import create_engine, create_sessionmaker, is_sqlite, ping
 from rechat_shared.migrations import upgrade, upgrade_database
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
 
     app = create_service_app("history", title="ReChat history", lifespan=lifespan)
     app.state.settings = settings
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(conversations_router)
     app.include_router(messages_router)
     app.include_router(folders_router)

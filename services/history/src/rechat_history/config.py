@@ -31,6 +31,8 @@ class Settings(ServiceSettings, JWTVerifySettings):
     rabbitmq_url: str = prefixed_field("RABBITMQ_URL", PREFIX, DEFAULT_RABBITMQ_URL)
     rabbitmq_prefix: str = prefixed_field("RABBITMQ_PREFIX", PREFIX, "")
     migrate_on_start: bool = Field(default=True, validation_alias="HISTORY_MIGRATE_ON_START")
+    # the largest request body taken (renames, folders, shares: small JSON)
+    max_body_bytes: int = Field(default=1_048_576, ge=1, validation_alias="HISTORY_MAX_BODY_BYTES")
     consume_events: bool = Field(default=True, validation_alias="HISTORY_CONSUME_EVENTS")
     """Off runs the API alone (a second replica for reads, or tests of the API only)."""
     batch_size: int = Field(default=500, ge=1, le=1000, validation_alias="HISTORY_BATCH_SIZE")

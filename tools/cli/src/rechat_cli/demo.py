@@ -53,7 +53,11 @@ async def ensure_demo_app(
             if demo is not None:
                 if demo.base_url == emulator_base_url:
                     return DemoOutcome.KEPT
-                await service.update(demo.id, AppUpdate(base_url=HttpUrl(emulator_base_url)))
+                # the key goes with the address (a moved app must be given its key again)
+                moved = AppUpdate(
+                    base_url=HttpUrl(emulator_base_url), api_key=SecretStr(DEMO_API_KEY)
+                )
+                await service.update(demo.id, moved)
                 return DemoOutcome.MOVED
             if apps:
                 return DemoOutcome.SKIPPED

@@ -16,6 +16,7 @@ from rechat_cli import logs
 from rechat_cli.demo import ensure_demo_app
 from rechat_cli.embedded import EmbeddedApp, prepare
 from rechat_cli.environment import Mode, Origin
+from rechat_cli.front import PublicFront
 from rechat_cli.processes import Supervisor, pick_port
 from rechat_cli.proxy import FrontProxy
 from rechat_cli.routes import AUTH, HISTORY, HTTP_SERVICES
@@ -23,6 +24,13 @@ from rechat_cli.services import EMULATOR, SPECS, migrate_all
 from rechat_cli.spa import SpaFiles
 
 GRACEFUL_SECONDS = 5
+
+
+def image_hosts() -> list[str]:
+    """The hosts answers may show images from (`RECHAT_IMAGE_HOSTS`, auth's setting)."""
+    from rechat_auth.config import Settings
+
+    return Settings().image_host_list
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +61,8 @@ def _server(app: object, origin: Origin, log_level: str) -> _Server:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        # the public port is the edge: a client's X-Forwarded-For says nothing about it
+        proxy_headers=False,
     )
     return _Server(config)
 
@@ -78,7 +88,9 @@ def stop_signals(on_signal: Callable[[], None]) -> Iterator[None]:
 
 async def run_embedded(options: DevOptions) -> int:
     prepare(options.origin, options.data_dir)
-    app = EmbeddedApp(options.origin, SpaFiles(options.dist))
+    app = PublicFront(
+        EmbeddedApp(options.origin, SpaFiles(options.dist)), image_hosts=image_hosts()
+    )
     server = _server(app, options.origin, options.log_level)
 
     def on_signal() -> None:
@@ -153,7 +165,8 @@ async def _supervise(
     emulator = f"http://127.0.0.1:{ports[EMULATOR]}/v1"
     logs.say(f"demo app ({emulator}): {await ensure_demo_app(emulator)}")
     upstreams = {name: f"http://127.0.0.1:{ports[name]}" for name in HTTP_SERVICES}
-    front = _server(FrontProxy(upstreams, SpaFiles(options.dist)), options.origin, "warning")
+    proxy = PublicFront(FrontProxy(upstreams, SpaFiles(options.dist)), image_hosts=image_hosts())
+    front = _server(proxy, options.origin, "warning")
     serving = asyncio.create_task(front.serve())
     while not front.started and not serving.done():  # noqa: ASYNC110 - uvicorn has only a flag
         await asyncio.sleep(0.05)

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from rechat_cli import logs
 from rechat_cli.demo import ensure_demo_app
 from rechat_cli.environment import Origin
-from rechat_cli.proxy import send_json
+from rechat_cli.front import from_loopback, send_json
 from rechat_cli.routes import HTTP_SERVICES, service_for
 from rechat_cli.services import DEMO_TOKEN_DELAY, SPECS
 from rechat_dify_emulator.app import create_app as create_emulator_app
@@ -58,13 +58,17 @@ class EmbeddedApp:
         if scope["type"] != "http":
             return
         path: str = scope["path"]
-        if path == EMULATOR_MOUNT or path.startswith(EMULATOR_MOUNT + "/"):
+        # the bundled emulator (its control API scripts every answer, its demo key reads the
+        # demo's conversations) and the services' internal routes answer this machine's own
+        # calls only, never the LAN
+        internal = from_loopback(scope)
+        if internal and (path == EMULATOR_MOUNT or path.startswith(EMULATOR_MOUNT + "/")):
             inner = {**scope, "path": path[len(EMULATOR_MOUNT) :] or "/"}
             inner["raw_path"] = inner["path"].encode()
             inner["root_path"] = scope.get("root_path", "") + EMULATOR_MOUNT
             await self.emulator(inner, receive, send)
             return
-        service = service_for(path, internal=True)
+        service = service_for(path, internal=internal)
         if service is not None:
             await self.apps[service](scope, receive, send)
         elif path in ("/healthz", "/readyz"):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rechat_cli.front import send_json
 from rechat_cli.routes import service_for
 
 HOP_BY_HOP = frozenset(
@@ -32,6 +32,10 @@ HOP_BY_HOP = frozenset(
         b"host",
     }
 )
+FORWARDING = frozenset(
+    {b"forwarded", b"x-forwarded-for", b"x-forwarded-host", b"x-forwarded-proto", b"x-real-ip"}
+)
+"""What a client may claim about where it is: the proxy says it itself, the client's own go."""
 
 
 def _client_without_cookie_jar(**options: Any) -> httpx.AsyncClient:
@@ -44,13 +48,6 @@ def _client_without_cookie_jar(**options: Any) -> httpx.AsyncClient:
 
 TIMEOUT = httpx.Timeout(connect=5.0, read=None, write=60.0, pool=10.0)
 """No read timeout: an answer may stream for many minutes (keep-alive comments every ~15 s)."""
-
-
-async def send_json(send: Send, status: int, error: str, detail: str) -> None:
-    body = json.dumps({"error": error, "detail": detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 class FrontProxy:
@@ -92,7 +89,10 @@ class FrontProxy:
     async def _proxy(self, upstream: str, scope: Scope, receive: Receive, send: Send) -> None:
         assert self.client is not None, "the proxy's lifespan did not start"
         query = scope.get("query_string", b"")
-        url = upstream + scope["path"] + (("?" + query.decode("latin-1")) if query else "")
+        # as the browser sent it (still percent-encoded): routed by the decoded path, which
+        # `PublicFront` checked has no dot segments, the service must see the same path
+        path = scope.get("raw_path") or scope["path"].encode()
+        url = upstream + path.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
         request = self.client.build_request(
             scope["method"],
             url,
@@ -111,7 +111,7 @@ class FrontProxy:
 
 
 def _request_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
-    headers = [(k, v) for k, v in scope["headers"] if k.lower() not in HOP_BY_HOP]
+    headers = [(k, v) for k, v in scope["headers"] if k.lower() not in HOP_BY_HOP | FORWARDING]
     client = scope.get("client")
     if client:
         headers.append((b"x-forwarded-for", client[0].encode()))

@@ -28,11 +28,15 @@ def _client_ip(request: Request) -> str:
 
 
 @router.get("/config", response_model=AuthConfig, responses=error_responses())
-async def config(work: UnitOfWorkDep) -> AuthConfig:
-    """Whether sign-up is open and whether any account exists yet."""
+async def config(work: UnitOfWorkDep, runtime: RuntimeDep) -> AuthConfig:
+    """Whether sign-up is open, whether any account exists yet, where images may come from."""
     settings = await AuthSettingsRepository(work.session).get()
     has_users = await UserRepository(work.session).exists()
-    return AuthConfig(signup_open=settings.signup_open or not has_users, has_users=has_users)
+    return AuthConfig(
+        signup_open=settings.signup_open or not has_users,
+        has_users=has_users,
+        image_hosts=runtime.settings.image_host_list,
+    )
 
 
 @router.post(

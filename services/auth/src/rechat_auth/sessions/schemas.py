@@ -29,3 +29,5 @@ class AuthConfig(BaseModel):
 
     signup_open: bool
     has_users: bool
+    image_hosts: list[str] = []
+    """Hosts whose images answers show at once (the CSP's img-src allows them)."""

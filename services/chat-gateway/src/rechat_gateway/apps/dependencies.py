@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from rechat_gateway.apps.hosts import AllowedHosts
 from rechat_gateway.apps.parameters import ParametersCache
 from rechat_gateway.apps.repository import AppRepository
 from rechat_gateway.apps.service import AppService
@@ -18,7 +19,12 @@ async def get_app_service(session: SessionDep, clients: ClientsDep) -> AppServic
         clients.redis, clients.keys, clients.dify, clients.settings.parameters_cache_seconds
     )
     return AppService(
-        AppRepository(session), clients.box, clients.dify, parameters, clients.app_cache
+        AppRepository(session),
+        clients.box,
+        clients.dify,
+        parameters,
+        clients.app_cache,
+        AllowedHosts(clients.settings.dify_allowed_hosts),
     )
 
 

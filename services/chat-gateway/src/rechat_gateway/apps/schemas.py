@@ -48,6 +48,17 @@ class AdminApp(BaseModel):
     updated_at: datetime
 
 
+API_KEY_CHARACTERS = frozenset(chr(code) for code in range(0x21, 0x7F))
+"""What a Dify key is made of (`app-` and letters/digits): printable ASCII without spaces. It
+travels in an HTTP header, where anything else cannot be sent."""
+
+
+def _plain_key(value: SecretStr | None) -> SecretStr | None:
+    if value is not None and not set(value.get_secret_value().strip()) <= API_KEY_CHARACTERS:
+        raise ValueError("api_key may only contain printable ASCII characters, no spaces")
+    return value
+
+
 def _base_url(value: HttpUrl | None) -> str | None:
     return None if value is None else str(value).rstrip("/")
 
@@ -69,6 +80,12 @@ class AppCreate(BaseModel):
     def _short_url(cls, value: HttpUrl) -> HttpUrl:
         if len(str(value)) > 500:
             raise ValueError("base_url is longer than 500 characters")
+        return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _plain_key(cls, value: SecretStr) -> SecretStr:
+        _plain_key(value)
         return value
 
     @property
@@ -94,6 +111,11 @@ class AppUpdate(BaseModel):
         if value is not None and len(str(value)) > 500:
             raise ValueError("base_url is longer than 500 characters")
         return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _plain_key(cls, value: SecretStr | None) -> SecretStr | None:
+        return _plain_key(value)
 
     @property
     def base_url_text(self) -> str | None:

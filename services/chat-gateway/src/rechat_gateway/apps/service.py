@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from rechat_gateway.apps.cache import AppCache
+from rechat_gateway.apps.hosts import AllowedHosts
 from rechat_gateway.apps.parameters import ParametersCache
 from rechat_gateway.apps.repository import AppRepository
 from rechat_gateway.apps.schemas import App, AppCreate, AppTestResult, AppUpdate
@@ -22,11 +24,16 @@ from rechat_shared.dify import (
     DifyTimeoutError,
     DifyTransportError,
 )
-from rechat_shared.errors import AppNotFound
+from rechat_shared.errors import AppNotFound, UnprocessableEntity
 from rechat_shared.events import DifyTarget
 from rechat_shared.security import Principal
 
 CHECK_TIMEOUT = 10.0
+logger = logging.getLogger(__name__)
+
+
+def host_not_allowed() -> UnprocessableEntity:
+    return UnprocessableEntity("base_url: this host is not one apps may point at")
 
 
 def is_visible(app: AppRow, principal: Principal) -> bool:
@@ -42,8 +49,10 @@ class AppService:
         dify: DifyClient,
         parameters: ParametersCache,
         cache: AppCache | None = None,
+        allowed_hosts: AllowedHosts | None = None,
     ) -> None:
         self.cache = cache or AppCache(ttl=0)
+        self.allowed_hosts = allowed_hosts or AllowedHosts("")
         self.repository = repository
         self.box = box
         self.dify = dify
@@ -61,6 +70,8 @@ class AppService:
         return app
 
     async def create(self, body: AppCreate) -> AppRow:
+        if not self.allowed_hosts.allows(body.base_url_text):
+            raise host_not_allowed()
         key = body.api_key.get_secret_value().strip()
         row = AppRow(
             name=body.name,
@@ -77,6 +88,12 @@ class AppService:
 
     async def update(self, app_id: str, body: AppUpdate) -> AppRow:
         app = await self.get(app_id)
+        moved = body.base_url_text is not None and body.base_url_text != app.base_url
+        if moved and body.api_key is None:
+            # the write-only key was given for the old address: never send it anywhere else
+            raise UnprocessableEntity("api_key: required again when base_url changes")
+        if moved and not self.allowed_hosts.allows(body.base_url_text or ""):
+            raise host_not_allowed()
         changes = body.model_dump(exclude_unset=True, exclude={"api_key", "base_url"})
         for field, value in changes.items():
             if value is not None:
@@ -99,7 +116,10 @@ class AppService:
 
     async def check(self, app_id: str) -> AppTestResult:
         """Ask Dify for `/info` and `/parameters` with the stored key; say why it fails."""
-        dify_app = self.dify_app(await self.get(app_id))
+        app = await self.get(app_id)
+        if not self.allowed_hosts.allows(app.base_url):
+            return AppTestResult(ok=False, reason="The app's host is not one apps may point at")
+        dify_app = self.dify_app(app)
         try:
             async with asyncio.timeout(CHECK_TIMEOUT):
                 info = await self.dify.get_info(dify_app)
@@ -115,8 +135,17 @@ class AppService:
     async def list_visible(self, principal: Principal) -> list[App]:
         apps = [app for app in await self.repository.list(enabled_only=True)]
         visible = [app for app in apps if is_visible(app, principal)]
-        described = await asyncio.gather(*(self.describe(app) for app in visible))
+        described = await asyncio.gather(*(self._describe_or_bare(app) for app in visible))
         return list(described)
+
+    async def _describe_or_bare(self, app: AppRow) -> App:
+        """One app that cannot be described (a key that cannot be sent, a host no longer
+        allowed) is listed without Dify's parameters; it never fails the list."""
+        try:
+            return await self.describe(app)
+        except Exception:
+            logger.warning("app cannot be described", extra={"app_id": app.id}, exc_info=True)
+            return _describe(app, {})
 
     async def get_visible(self, app_id: str, principal: Principal) -> AppRow:
         """The app if the caller may use it; 404 otherwise (hidden apps do not exist to them)."""
@@ -141,9 +170,13 @@ class AppService:
     # -- keys --------------------------------------------------------------------------------
 
     def dify_app(self, app: AppRow) -> DifyApp:
+        if not self.allowed_hosts.allows(app.base_url):
+            raise host_not_allowed()
         return DifyApp(base_url=app.base_url, api_key=self.box.decrypt(app.api_key_encrypted))
 
     def dify_target(self, app: AppRow) -> DifyTarget:
+        if not self.allowed_hosts.allows(app.base_url):
+            raise host_not_allowed()
         return DifyTarget(
             base_url=app.base_url, api_key_encrypted=app.api_key_encrypted, mode=app.mode
         )

@@ -26,6 +26,7 @@ async def get_chat_service(apps: AppServiceDep, clients: ClientsDep) -> ChatServ
             settings.rate_limit_count,
             settings.rate_limit_window,
             settings.conversation_lock_seconds,
+            settings.max_answers_in_flight,
         ),
         bus=clients.bus,
         hub=clients.hub,

@@ -1,5 +1,12 @@
-"""Admission of a new turn: the per-user rate limit of generations and the
-one-generation-per-conversation lock (Redis), checked together in one round trip."""
+"""Admission of a new turn: the per-user message rate (a sliding window), the per-user cap on
+answers in flight, and the one-generation-per-conversation lock (Redis), taken together in one
+round trip (plus one for the in-flight answers' locks when the user has any).
+
+An answer is in flight while it holds its conversation's lock (the worker frees it before
+`done`, and it expires should nobody free it): the gateway keeps a user's in-flight answers in a
+sorted set and counts the members whose lock is still theirs, so nothing has to tell it when an
+answer ends.
+"""
 
 from __future__ import annotations
 
@@ -8,38 +15,103 @@ import time
 from redis.asyncio import Redis
 
 from rechat_shared.conversation_lock import release_conversation
-from rechat_shared.errors import ConversationBusy, RateLimited
+from rechat_shared.errors import AnswersInFlight, ConversationBusy, RateLimited
 from rechat_shared.redis import Keys
+
+IN_FLIGHT_RETRY_SECONDS = 5
 
 
 class TurnGate:
-    """At most `limit` generations per user per fixed `window` seconds, and one at a time per
-    conversation (the lock expires after `lock_ttl` seconds should nobody release it)."""
+    """At most `limit` turns per user in any `window` seconds, at most `in_flight` answers per
+    user at once, and one at a time per conversation (the lock expires after `lock_ttl`)."""
 
-    def __init__(self, redis: Redis, keys: Keys, limit: int, window: int, lock_ttl: int) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        limit: int,
+        window: int,
+        lock_ttl: int,
+        in_flight: int = 4,
+    ) -> None:
         self._redis = redis
         self._keys = keys
         self._limit = limit
         self._window = window
         self._lock_ttl = lock_ttl
+        self._in_flight = in_flight
 
     async def admit(self, user_id: str, conversation_id: str, message_id: str) -> None:
-        """Count the request and take the conversation's lock; 429 or 409 when refused."""
-        bucket = int(time.time() // self._window)
-        rate_key = self._keys.chat_rate(user_id, bucket)
+        """Count the turn and take the conversation's lock; 429 or 409 (nothing kept) when
+        refused."""
+        now = time.time()
+        rate_key = self._keys.chat_rate(user_id)
+        flight_key = self._keys.answers_in_flight(user_id)
         lock_key = self._keys.conversation_lock(conversation_id)
+        member = f"{conversation_id} {message_id}"
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(rate_key)
+            pipe.zremrangebyscore(rate_key, "-inf", now - self._window)
+            pipe.zadd(rate_key, {message_id: now})
+            pipe.zcard(rate_key)
+            pipe.zrange(rate_key, 0, 0, withscores=True)
             pipe.expire(rate_key, self._window + 1)
+            pipe.zremrangebyscore(flight_key, "-inf", now)
+            pipe.zadd(flight_key, {member: now + self._lock_ttl})
+            pipe.zrange(flight_key, 0, -1)
+            pipe.expire(flight_key, self._lock_ttl + 1)
             pipe.set(lock_key, message_id, nx=True, ex=self._lock_ttl)
-            count, _, locked = await pipe.execute()
-        if int(count) > self._limit:
-            if locked:
-                await self._redis.delete(lock_key)
-            retry_after = int((bucket + 1) * self._window - time.time()) + 1
-            raise RateLimited(retry_after=retry_after)
-        if not locked:
-            raise ConversationBusy()
+            answers = await pipe.execute()
+        count, oldest, flying, locked = answers[2], answers[3], answers[7], answers[9]
+        try:
+            if count > self._limit:
+                first_at = oldest[0][1] if oldest else now
+                raise RateLimited(retry_after=int(first_at + self._window - now) + 1)
+            if not locked:
+                raise ConversationBusy()
+            others = [_text(raw) for raw in flying if _text(raw) != member]
+            if others and await self._still_flying(flight_key, others) >= self._in_flight:
+                raise AnswersInFlight(retry_after=IN_FLIGHT_RETRY_SECONDS)
+        except (RateLimited, ConversationBusy, AnswersInFlight):
+            await self._undo(rate_key, flight_key, message_id, member, locked, conversation_id)
+            raise
+
+    async def _still_flying(self, flight_key: str, members: list[str]) -> int:
+        """How many of the members still hold their conversation's lock (the rest ended and
+        are dropped)."""
+        pairs = [member.split(" ", 1) for member in members]
+        holders = await self._redis.mget(
+            [self._keys.conversation_lock(conversation) for conversation, _ in pairs]
+        )
+        ended = [
+            member
+            for member, (_, message), holder in zip(members, pairs, holders, strict=True)
+            if holder is None or _text(holder) != message
+        ]
+        if ended:
+            await self._redis.zrem(flight_key, *ended)
+        return len(members) - len(ended)
+
+    async def _undo(
+        self,
+        rate_key: str,
+        flight_key: str,
+        message_id: str,
+        member: str,
+        locked: bool,
+        conversation_id: str,
+    ) -> None:
+        """A refused turn counts for nothing (retrying a refused message never extends the
+        wait) and holds nothing."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(rate_key, message_id)
+            pipe.zrem(flight_key, member)
+            await pipe.execute()
+        if locked:
+            await self.release(conversation_id, message_id)
 
     async def release(self, conversation_id: str, message_id: str) -> None:
         await release_conversation(self._redis, self._keys, conversation_id, message_id)
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
