@@ -34,11 +34,11 @@ from rechat_shared.testing.chat_client import (
     TokenIssuer,
     deltas,
     open_stream,
-    poll,
     register_chat_app,
 )
 from rechat_shared.testing.emulator import RunningEmulator
 from rechat_shared.testing.infra import delete_rabbit_names, delete_redis_prefix
+from rechat_shared.testing.polling import eventually
 from rechat_shared.testing.processes import ServiceProcess
 from rechat_shared.testing.tokens import mark_live
 
@@ -193,7 +193,7 @@ class Stack:
                     return found
             return None
 
-        stored: dict[str, Any] = await poll(final)
+        stored: dict[str, Any] = await eventually(final, timeout=60)
         return stored
 
 
@@ -316,7 +316,7 @@ async def test_tokens_arrive_in_order_and_the_same_answer_reaches_history(stack:
         )
         return response.status_code == 200 and bool(response.json()["title"])
 
-    await poll(titled)
+    await eventually(titled, timeout=60)
 
     follow_up = await stack.send(
         user, "[[tokens:3]] again", conversation_id=start["conversation_id"]
@@ -480,7 +480,7 @@ async def test_a_client_that_hangs_up_frees_its_subscription_and_the_answer_goes
             [(_, listeners)] = await redis.pubsub_numsub(channel)
             return listeners == 0
 
-        await poll(unsubscribed)
+        await eventually(unsubscribed, timeout=60)
         [(_, newest)] = await redis.xrevrange(keys.stream_log(start["message_id"]), count=1)
         assert newest[b"e"] != b"done", "released while the answer was still streaming"
     finally:
@@ -661,7 +661,7 @@ async def test_broker_down_gives_503_and_everyone_reconnects(stack: Stack) -> No
         stream = await stack.send(user, "[[tokens:3]]")
         return stream.status == 200 and stream.last.event == "done"
 
-    await poll(answered)
+    await eventually(answered, timeout=60)
 
 
 # -- schemathesis ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from rechat_shared.events import (
     new_id,
 )
 from rechat_shared.testing.emulator import RunningEmulator
+from rechat_shared.testing.polling import eventually
 from rechat_worker.consumer import RequestConsumer
 from rechat_worker.context import WorkerContext
 
@@ -79,13 +80,8 @@ async def _stream(context: WorkerContext, message_id: str) -> list[StreamEvent]:
     return out
 
 
-async def _wait_for(events: list[Any], kind: type, timeout: float = 5.0) -> Any:
-    async with asyncio.timeout(timeout):
-        while True:
-            for event in events:
-                if isinstance(event, kind):
-                    return event
-            await asyncio.sleep(0.01)
+async def _wait_for(events: list[Any], kind: type) -> Any:
+    return await eventually(lambda: next((e for e in events if isinstance(e, kind)), None))
 
 
 def _text(events: list[StreamEvent]) -> str:

@@ -5,9 +5,8 @@ a stream of events loses and duplicates nothing."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aio_pika
@@ -24,15 +23,7 @@ from rechat_history.testing import ChatScript, KeyRing, new_id
 from rechat_shared.bus import PARKED_QUEUE, REQUESTS_QUEUE, Delivery, EventBus, create_bus
 from rechat_shared.bus.topology import EVENTS_EXCHANGE
 from rechat_shared.testing.infra import delete_rabbit_names
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    """Poll `check` until it holds; fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.1)
+from rechat_shared.testing.polling import eventually
 
 
 @pytest.fixture

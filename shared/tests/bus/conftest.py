@@ -3,9 +3,8 @@ with its own name prefix so queues never leak messages between tests."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Protocol
 
 import aio_pika
@@ -74,18 +73,3 @@ async def queue_depth(bus: EventBus, queue: str) -> int:
         channel = await connection.channel()
         declared = await channel.declare_queue(bus.topology.name(queue), passive=True)
         return int(declared.declaration_result.message_count or 0)
-
-
-async def eventually(
-    condition: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0
-) -> None:
-    """Poll `condition` (sync or async) until it holds; fail after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        outcome = condition()
-        if outcome if isinstance(outcome, bool) else await outcome:
-            return
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)

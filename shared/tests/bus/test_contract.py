@@ -7,8 +7,9 @@ import asyncio
 from rechat_shared.bus import FEEDBACK_QUEUE, HISTORY_QUEUE, PARKED_QUEUE, REQUESTS_QUEUE, Delivery
 from rechat_shared.events import ChatRequested
 from rechat_shared.logging import trace_id_var
+from rechat_shared.testing.polling import eventually
 
-from .conftest import BusFactory, eventually, publish_raw, queue_depth
+from .conftest import BusFactory, publish_raw, queue_depth
 from .factories import chat_requested, feedback, user_changed
 
 

@@ -14,9 +14,9 @@ import pytest
 from rechat_shared.bus import REQUESTS_QUEUE, BusUnavailable, Delivery
 from rechat_shared.bus.rabbit import RabbitBus
 from rechat_shared.logging import trace_id_var
+from rechat_shared.testing.polling import eventually
 from rechat_shared.testing.processes import free_port
 
-from .conftest import eventually
 from .factories import chat_requested
 from .proxy import FlakyProxy
 

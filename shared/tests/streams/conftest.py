@@ -3,9 +3,8 @@ several hubs on one prefix stand for several processes (gateways and workers).""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import pytest
@@ -60,18 +59,3 @@ async def append_without_publishing(
     assert stream is not None
     stream.seq += 1
     stream.log.append(StreamEvent(seq=stream.seq, event=event, data=data))
-
-
-async def eventually(
-    condition: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0
-) -> None:
-    """Poll `condition` (sync or async) until it holds; fail after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        outcome = condition()
-        if outcome if isinstance(outcome, bool) else await outcome:
-            return
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)

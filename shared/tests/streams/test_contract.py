@@ -9,8 +9,9 @@ import pytest
 
 from rechat_shared.events import StreamEvent
 from rechat_shared.streams import StreamHub, StreamSubscription
+from rechat_shared.testing.polling import eventually
 
-from .conftest import HubFactory, append_without_publishing, eventually
+from .conftest import HubFactory, append_without_publishing
 
 TOKENS = 300
 

@@ -11,7 +11,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -115,18 +115,6 @@ LONG = "[[tokens:600]][[tps:10]]"
 
 def deltas(events: list[Sse]) -> int:
     return sum(1 for event in events if event.event == "delta")
-
-
-async def poll(check: Callable[[], Awaitable[Any]], *, within: float = 60.0) -> Any:
-    """Call `check` until it returns something truthy; fail after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within} s")
-        await asyncio.sleep(0.1)
 
 
 # -- what stands in for auth ---------------------------------------------------------------------
