@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from rechat_dify_emulator.app import create_app
 from rechat_shared.testing.emulator import RunningEmulator
 
 PROFILES = ["current", "0.15"]
@@ -499,3 +500,29 @@ async def test_an_agent_refuses_blocking_before_it_looks_at_the_query(
     chat = await client.post(url, json=body, headers=_app(dify_emulator_015, "chat"))
     assert agent.json()["message"] == "Agent Chat App does not support blocking mode"
     assert chat.json()["message"] == "query is required"
+
+
+async def test_mounted_under_a_prefix_the_preview_url_keeps_it() -> None:
+    """Embedded mode mounts the emulator at ``/dify-emulator``: signed URLs must point there."""
+    transport = httpx.ASGITransport(app=create_app(), root_path="/dify-emulator")
+    headers = {"Authorization": "Bearer app-emulator-chat"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://demo", headers=headers
+    ) as http:
+        upload = await http.post(
+            "/v1/files/upload", data={"user": "u"}, files={"file": ("a.png", b"png", "image/png")}
+        )
+        files = [
+            {
+                "type": "image",
+                "transfer_method": "local_file",
+                "upload_file_id": upload.json()["id"],
+            }
+        ]
+        body = {"query": "q", "user": "u", "inputs": {}, "files": files}
+        answer = (await http.post("/v1/chat-messages", json=body)).json()
+        params = {"conversation_id": answer["conversation_id"], "user": "u"}
+        [message] = (await http.get("/v1/messages", params=params)).json()["data"]
+        url = message["message_files"][0]["url"]
+        assert url.startswith("http://demo/dify-emulator/files/")
+        assert (await http.get(url)).content == b"png"

@@ -19,6 +19,7 @@ from rechat_dify_emulator.http import (
     invalid,
     json_response,
     route_not_found,
+    server_url,
 )
 from rechat_dify_emulator.state import EmulatorState
 from rechat_dify_emulator.store import UploadedFile, new_id, now
@@ -104,12 +105,8 @@ async def meta(request: Request) -> Response:
     if app.mode == "agent-chat":  # a built-in tool's icon is a console API URL
         for tool in app.tools:
             provider = BUILTIN_TOOLS[tool].provider
-            icons[tool] = f"{_server_url(request)}{CONSOLE_ICON.format(provider=provider)}"
+            icons[tool] = f"{server_url(request)}{CONSOLE_ICON.format(provider=provider)}"
     return json_response(state.profile, {"tool_icons": icons})
-
-
-def _server_url(request: Request) -> str:
-    return f"{request.url.scheme}://{request.url.netloc}"
 
 
 @router.get("/v1/site")

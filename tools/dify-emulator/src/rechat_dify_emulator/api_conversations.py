@@ -18,6 +18,7 @@ from rechat_dify_emulator.http import (
     json_body,
     json_response,
     require_user,
+    server_url,
 )
 from rechat_dify_emulator.state import EmulatorState
 from rechat_dify_emulator.store import Conversation, StoredMessage
@@ -140,9 +141,9 @@ async def delete_conversation(request: Request, conversation_id: str) -> Respons
     return json_response(state.profile, {"result": "success"})
 
 
-def message_body(state: EmulatorState, message: StoredMessage, server_url: str) -> dict[str, Any]:
+def message_body(state: EmulatorState, message: StoredMessage, base: str) -> dict[str, Any]:
     feedback = {"rating": message.feedback["rating"]} if message.feedback else None
-    files = [listed_file(state.profile.name, server_url, row) for row in message.files]
+    files = [listed_file(state.profile.name, base, row) for row in message.files]
     return {
         "id": message.id,
         "conversation_id": message.conversation_id,
@@ -188,7 +189,7 @@ async def list_messages(request: Request) -> Response:
             raise DifyHTTPError(404, "not_found", "First Message Not Exists.")
         ids = ids[: ids.index(first_id)]
     page = ids[-limit:]
-    server = f"{request.url.scheme}://{request.url.netloc}"
+    server = server_url(request)
     body = {
         "limit": limit,
         "has_more": len(ids) > limit,

@@ -188,6 +188,11 @@ def require_user(value: Any) -> str:
     return value
 
 
+def server_url(request: Request) -> str:
+    """Where this emulated Dify server is reached (with the prefix it is mounted under)."""
+    return str(request.base_url).rstrip("/")
+
+
 def is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
