@@ -1,15 +1,17 @@
 """Reusable pydantic-settings building blocks that every service composes into its own Settings.
 
-Shared names (`DATABASE_URL`, `REDIS_URL`, `RABBITMQ_URL`) serve every service; a service-prefixed
-name (`AUTH_DATABASE_URL`) overrides it for that one service. Services declare such fields with
-`prefixed_field`.
+`PORT`, `DATABASE_URL` (and its pool settings), `REDIS_URL`, `RABBITMQ_URL` and `RABBITMQ_PREFIX`
+are declared once, here: `ServiceSettings`, `DatabaseSettings`, `RabbitSettings`. A service names
+its prefix (`override_prefix = "AUTH_"`), and then `AUTH_DATABASE_URL` beats `DATABASE_URL` for
+that service alone. A service's own setting with the same rule uses `prefixed_field`.
 """
 
 from __future__ import annotations
 
+from copy import copy
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,10 +41,23 @@ def prefixed_field(name: str, prefix: str, default: Any) -> Any:
     return Field(default=default, validation_alias=AliasChoices(*aliases))
 
 
+_OVERRIDABLE: set[str] = set()
+
+
+def _overridable(name: str, default: Any) -> Any:
+    """A shared setting that a service's prefix can override (see `override_prefix`)."""
+    _OVERRIDABLE.add(name)
+    return Field(default=default, validation_alias=name)
+
+
 class ServiceSettings(BaseSettings):
     """Settings every service has: environment, secret, data dir, logging, bind address, Redis."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    override_prefix: ClassVar[str] = ""
+    """`AUTH_`: `AUTH_PORT`, `AUTH_REDIS_URL`... override the shared names for this service."""
+    default_port: ClassVar[int] = 8000
 
     environment: Environment = Field(default=Environment.DEVELOPMENT, validation_alias="RECHAT_ENV")
     secret_key: SecretStr = Field(
@@ -50,10 +65,10 @@ class ServiceSettings(BaseSettings):
     )
     data_dir: Path = Field(default=Path("data"), validation_alias="RECHAT_DATA_DIR")
     host: str = Field(default="127.0.0.1", validation_alias="HOST")
-    port: int = Field(default=8000, validation_alias="PORT")
+    port: int = _overridable("PORT", 8000)
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     log_format: str = Field(default="json", validation_alias="LOG_FORMAT")
-    redis_url: str = Field(default=DEFAULT_REDIS_URL, validation_alias="REDIS_URL")
+    redis_url: str = _overridable("REDIS_URL", DEFAULT_REDIS_URL)
     redis_prefix: str = Field(default="rechat:", validation_alias="REDIS_PREFIX")
     redis_health_check_seconds: float = Field(
         default=DEFAULT_REDIS_HEALTH_CHECK_SECONDS,
@@ -63,6 +78,24 @@ class ServiceSettings(BaseSettings):
     """A pooled connection idle this long is PINGed before use; the pub/sub connection of the
     stream hub is PINGed after this long without traffic and replaced when even that goes
     unanswered for as long again."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Give the shared names of a service's settings their `{prefix}NAME` override."""
+        super().__pydantic_init_subclass__(**kwargs)
+        prefix = cls.override_prefix
+        if not prefix:
+            return
+        for name, field in list(cls.__pydantic_fields__.items()):
+            alias = field.validation_alias
+            if not isinstance(alias, str) or alias not in _OVERRIDABLE:
+                continue
+            overridden = copy(field)  # the parent class keeps its own
+            overridden.validation_alias = AliasChoices(f"{prefix}{alias}", alias)
+            if name == "port":
+                overridden.default = cls.default_port
+            cls.__pydantic_fields__[name] = overridden
+        cls.model_rebuild(force=True)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Self:
@@ -80,12 +113,16 @@ class ServiceSettings(BaseSettings):
         return self
 
 
-class DatabaseSettings(BaseSettings):
+class DatabaseSettings(ServiceSettings):
     """Database URL: mysql+aiomysql in production, embedded SQLite in the data dir by default."""
 
-    database_url: str = Field(default="", validation_alias="DATABASE_URL")
-    database_echo: bool = Field(default=False, validation_alias="DATABASE_ECHO")
-    database_pool_size: int = Field(default=10, validation_alias="DATABASE_POOL_SIZE")
+    database_url: str = _overridable("DATABASE_URL", "")
+    database_echo: bool = _overridable("DATABASE_ECHO", False)
+    database_pool_size: int = _overridable("DATABASE_POOL_SIZE", 10)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return resolve_database_url(self.database_url, self.data_dir)
 
 
 def resolve_database_url(database_url: str, data_dir: Path) -> str:
@@ -96,9 +133,9 @@ def resolve_database_url(database_url: str, data_dir: Path) -> str:
     return f"sqlite+aiosqlite:///{(data_dir / 'rechat.db').resolve()}"
 
 
-class RabbitSettings(BaseSettings):
-    rabbitmq_url: str = Field(default=DEFAULT_RABBITMQ_URL, validation_alias="RABBITMQ_URL")
-    rabbitmq_prefix: str = Field(default="", validation_alias="RABBITMQ_PREFIX")
+class RabbitSettings(ServiceSettings):
+    rabbitmq_url: str = _overridable("RABBITMQ_URL", DEFAULT_RABBITMQ_URL)
+    rabbitmq_prefix: str = _overridable("RABBITMQ_PREFIX", "")
 
 
 class JWTVerifySettings(BaseSettings):

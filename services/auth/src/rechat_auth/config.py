@@ -7,16 +7,13 @@ from pathlib import Path
 from typing import Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import SettingsConfigDict
 
 from rechat_shared.settings import (
-    DEFAULT_RABBITMQ_URL,
-    DEFAULT_REDIS_URL,
+    DatabaseSettings,
     Environment,
     JWTVerifySettings,
-    ServiceSettings,
+    RabbitSettings,
     prefixed_field,
-    resolve_database_url,
 )
 
 PREFIX = "AUTH_"
@@ -24,19 +21,13 @@ SIGNING_KEY_FILENAME = "auth_signing_key.pem"
 IMAGE_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?")
 
 
-class Settings(ServiceSettings, JWTVerifySettings):
+class Settings(DatabaseSettings, RabbitSettings, JWTVerifySettings):
     """Everything `rechat-auth` reads from the environment."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    override_prefix = PREFIX
+    default_port = 8001
 
-    port: int = prefixed_field("PORT", PREFIX, 8001)
-    database_url: str = prefixed_field("DATABASE_URL", PREFIX, "")
-    database_echo: bool = prefixed_field("DATABASE_ECHO", PREFIX, False)
-    database_pool_size: int = prefixed_field("DATABASE_POOL_SIZE", PREFIX, 10)
-    redis_url: str = prefixed_field("REDIS_URL", PREFIX, DEFAULT_REDIS_URL)
     redis_max_connections: int = prefixed_field("REDIS_MAX_CONNECTIONS", PREFIX, 50)
-    rabbitmq_url: str = prefixed_field("RABBITMQ_URL", PREFIX, DEFAULT_RABBITMQ_URL)
-    rabbitmq_prefix: str = prefixed_field("RABBITMQ_PREFIX", PREFIX, "")
     migrate_on_start: bool = Field(default=True, validation_alias="AUTH_MIGRATE_ON_START")
     # the largest request body taken (credentials and names: a few hundred bytes)
     max_body_bytes: int = Field(default=65_536, ge=1, validation_alias="AUTH_MAX_BODY_BYTES")
@@ -109,10 +100,6 @@ class Settings(ServiceSettings, JWTVerifySettings):
                 " (a signing key is generated on its own only in development)"
             )
         return self
-
-    @property
-    def resolved_database_url(self) -> str:
-        return resolve_database_url(self.database_url, self.data_dir)
 
     @property
     def generated_key_path(self) -> Path:

@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
 from rechat_shared.settings import (
-    DEFAULT_RABBITMQ_URL,
-    DEFAULT_REDIS_URL,
+    DatabaseSettings,
     JWTVerifySettings,
-    ServiceSettings,
+    RabbitSettings,
     prefixed_field,
-    resolve_database_url,
 )
 
 PREFIX = "GATEWAY_"
 
 
-class GatewaySettings(ServiceSettings, JWTVerifySettings):
+class GatewaySettings(DatabaseSettings, RabbitSettings, JWTVerifySettings):
     """Everything `rechat-gateway` reads from the environment."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    override_prefix = PREFIX
+    default_port = 8002
 
-    port: int = prefixed_field("PORT", PREFIX, 8002)
-    database_url: str = prefixed_field("DATABASE_URL", PREFIX, "")
-    database_pool_size: int = prefixed_field("DATABASE_POOL_SIZE", PREFIX, 10)
-    redis_url: str = prefixed_field("REDIS_URL", PREFIX, DEFAULT_REDIS_URL)
-    rabbitmq_url: str = prefixed_field("RABBITMQ_URL", PREFIX, DEFAULT_RABBITMQ_URL)
-    rabbitmq_prefix: str = prefixed_field("RABBITMQ_PREFIX", PREFIX, "")
     history_internal_url: str = prefixed_field(
         "HISTORY_INTERNAL_URL", PREFIX, "http://127.0.0.1:8003"
     )
@@ -66,7 +58,3 @@ class GatewaySettings(ServiceSettings, JWTVerifySettings):
         default=300, validation_alias="GATEWAY_PARAMETERS_CACHE_SECONDS"
     )
     keepalive_seconds: float = Field(default=15.0, validation_alias="GATEWAY_KEEPALIVE_SECONDS")
-
-    @property
-    def resolved_database_url(self) -> str:
-        return resolve_database_url(self.database_url, self.data_dir)

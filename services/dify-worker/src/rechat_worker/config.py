@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
 from rechat_shared.dify import DifyTimeouts
-from rechat_shared.settings import (
-    DEFAULT_RABBITMQ_URL,
-    DEFAULT_REDIS_URL,
-    ServiceSettings,
-    prefixed_field,
-)
+from rechat_shared.settings import RabbitSettings
 
 PREFIX = "WORKER_"
 
 
-class WorkerSettings(ServiceSettings):
+class WorkerSettings(RabbitSettings):
     """Everything `rechat-worker` reads from the environment."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
-
-    port: int = prefixed_field("PORT", PREFIX, 8004)
-    redis_url: str = prefixed_field("REDIS_URL", PREFIX, DEFAULT_REDIS_URL)
-    rabbitmq_url: str = prefixed_field("RABBITMQ_URL", PREFIX, DEFAULT_RABBITMQ_URL)
-    rabbitmq_prefix: str = prefixed_field("RABBITMQ_PREFIX", PREFIX, "")
+    override_prefix = PREFIX
+    default_port = 8004
 
     concurrency: int = Field(default=64, ge=1, le=10_000, validation_alias="WORKER_CONCURRENCY")
     feedback_concurrency: int = Field(

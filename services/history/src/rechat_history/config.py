@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
 from rechat_shared.settings import (
-    DEFAULT_RABBITMQ_URL,
-    DEFAULT_REDIS_URL,
+    DatabaseSettings,
     JWTVerifySettings,
-    ServiceSettings,
-    prefixed_field,
-    resolve_database_url,
+    RabbitSettings,
 )
 
 PREFIX = "HISTORY_"
 VERSION_TABLE = "alembic_version_history"
 
 
-class Settings(ServiceSettings, JWTVerifySettings):
+class Settings(DatabaseSettings, RabbitSettings, JWTVerifySettings):
     """Everything `rechat-history` reads from the environment."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    override_prefix = PREFIX
+    default_port = 8003
 
-    port: int = prefixed_field("PORT", PREFIX, 8003)
-    database_url: str = prefixed_field("DATABASE_URL", PREFIX, "")
-    database_echo: bool = prefixed_field("DATABASE_ECHO", PREFIX, False)
-    database_pool_size: int = prefixed_field("DATABASE_POOL_SIZE", PREFIX, 10)
-    redis_url: str = prefixed_field("REDIS_URL", PREFIX, DEFAULT_REDIS_URL)
-    rabbitmq_url: str = prefixed_field("RABBITMQ_URL", PREFIX, DEFAULT_RABBITMQ_URL)
-    rabbitmq_prefix: str = prefixed_field("RABBITMQ_PREFIX", PREFIX, "")
     migrate_on_start: bool = Field(default=True, validation_alias="HISTORY_MIGRATE_ON_START")
     # the largest request body taken (renames, folders, shares: small JSON)
     max_body_bytes: int = Field(default=1_048_576, ge=1, validation_alias="HISTORY_MAX_BODY_BYTES")
@@ -49,7 +39,3 @@ class Settings(ServiceSettings, JWTVerifySettings):
         default=30.0, ge=0, validation_alias="HISTORY_TRANSIENT_RETRY_SECONDS"
     )
     """How long a batch keeps retrying while the database is away before it is handed back."""
-
-    @property
-    def resolved_database_url(self) -> str:
-        return resolve_database_url(self.database_url, self.data_dir)
