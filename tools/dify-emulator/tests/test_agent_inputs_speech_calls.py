@@ -148,35 +148,14 @@ async def test_an_agent_app_with_a_tool_calls_it_and_meta_lists_its_icon(
 # -- inputs, rename, deleted conversations ---------------------------------------------------
 
 
-async def test_015_keeps_the_first_inputs_of_a_conversation(
-    dify_emulator_015: RunningEmulator, client: httpx.AsyncClient
+@pytest.mark.parametrize("profile", PROFILES)
+async def test_inputs_of_a_later_turn(
+    request: pytest.FixtureRequest, client: httpx.AsyncClient, profile: str
 ) -> None:
-    emulator, headers = dify_emulator_015, _app(dify_emulator_015, "chat", user_input_form=FORM)
-    user = _user()
-    first = await _stream(client, emulator, headers, query="one", user=user, inputs=CATS)
-    conversation_id = first[0]["conversation_id"]
-    # a later turn's inputs are not even validated: too long for max_length 10
-    later = {"topic": "dogs and many more", "lang": "en"}
-    await _stream(
-        client,
-        emulator,
-        headers,
-        query="two",
-        user=user,
-        inputs=later,
-        conversation_id=conversation_id,
-    )
-    await _stream(
-        client, emulator, headers, query="three", user=user, conversation_id=conversation_id
-    )
-    messages = await _messages(client, emulator, headers, conversation_id, user)
-    assert [message["inputs"] for message in messages] == [CATS, CATS, CATS]
-
-
-async def test_current_validates_and_stores_the_inputs_of_every_turn(
-    dify_emulator: RunningEmulator, client: httpx.AsyncClient
-) -> None:
-    emulator, headers = dify_emulator, _app(dify_emulator, "chat", user_input_form=FORM)
+    """0.15 keeps a conversation's first inputs (a later turn's are not even validated);
+    today's Dify validates, uses and stores each turn's inputs."""
+    emulator = _emulator(request, profile)
+    headers = _app(emulator, "chat", user_input_form=FORM)
     user = _user()
     first = await _stream(client, emulator, headers, query="one", user=user, inputs=CATS)
     conversation_id = first[0]["conversation_id"]
@@ -190,12 +169,16 @@ async def test_current_validates_and_stores_the_inputs_of_every_turn(
         inputs=dogs,
         conversation_id=conversation_id,
     )
-    body = {"query": "x", "user": user, "inputs": {"topic": "far too long a topic"}}
-    body["conversation_id"] = conversation_id
-    refused = await client.post(f"{emulator.base_url}/chat-messages", json=body, headers=headers)
-    assert refused.status_code == 400
+    too_long = {"topic": "far too long a topic"}  # max_length 10
+    body = {"query": "three", "user": user, "inputs": too_long, "conversation_id": conversation_id}
+    third = await client.post(f"{emulator.base_url}/chat-messages", json=body, headers=headers)
     messages = await _messages(client, emulator, headers, conversation_id, user)
-    assert [message["inputs"] for message in messages] == [CATS, dogs]
+    if profile == "0.15":
+        assert third.status_code == 200
+        assert [message["inputs"] for message in messages] == [CATS, CATS, CATS]
+    else:
+        assert third.status_code == 400
+        assert [message["inputs"] for message in messages] == [CATS, dogs]
 
 
 FORM = [
