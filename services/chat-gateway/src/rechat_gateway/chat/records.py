@@ -65,11 +65,6 @@ class Records:
     async def forget_message(self, message_id: str) -> None:
         await self._redis.delete(self._message_key(message_id))
 
-    async def save_owner(self, conversation_id: str, owner: ConversationOwner) -> None:
-        await self._redis.set(
-            self._owner_key(conversation_id), owner.model_dump_json(), ex=self._ttl
-        )
-
     async def owner(self, conversation_id: str) -> ConversationOwner | None:
         raw = await self._redis.get(self._owner_key(conversation_id))
         return None if raw is None else ConversationOwner.model_validate_json(raw)
