@@ -20,6 +20,7 @@ function apiProxy(): Record<string, ProxyOptions> {
     '/api/auth': { target: auth },
     '/api/admin/users': { target: auth },
     '/api/admin/settings': { target: auth },
+    '/api/admin/groups': { target: auth },
     '/api/admin/apps': { target: gateway },
     '/api/apps': { target: gateway },
     '/api/chat': { target: gateway },

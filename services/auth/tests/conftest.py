@@ -35,7 +35,15 @@ from rechat_shared.testing.infra import (
 from rechat_shared.testing.plugin import truncate_tables
 from rechat_shared.testing.processes import ServiceProcess
 
-AUTH_TABLES = ["user_preferences", "refresh_tokens", "users", "auth_settings", "auth_outbox"]
+AUTH_TABLES = [
+    "user_group_members",
+    "user_groups",
+    "user_preferences",
+    "refresh_tokens",
+    "users",
+    "auth_settings",
+    "auth_outbox",
+]
 
 
 def pem(key: Ed25519PrivateKey) -> str:

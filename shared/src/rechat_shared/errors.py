@@ -212,6 +212,11 @@ class AppNotFound(NotFound):
     default_detail = "App not found"
 
 
+class GroupNotFound(NotFound):
+    code = "group_not_found"
+    default_detail = "Group not found"
+
+
 class FolderNotFound(NotFound):
     code = "folder_not_found"
     default_detail = "Folder not found"
@@ -240,6 +245,11 @@ class LastAdmin(Conflict):
 class ConversationBusy(Conflict):
     code = "conversation_busy"
     default_detail = "An answer is still being generated in this conversation"
+
+
+class GroupExists(Conflict):
+    code = "group_exists"
+    default_detail = "A group of that name exists"
 
 
 class FolderExists(Conflict):

@@ -52,11 +52,12 @@ VERIFIED_TOKENS_KEPT = 10_000
 
 
 class Principal(BaseModel):
-    """Who is calling: the user id and role from a verified access token."""
+    """Who is calling: the user id, role and groups from a verified access token."""
 
     user_id: str
     role: Role
     token_id: str
+    groups: tuple[str, ...] = ()
 
 
 class KeySource(Protocol):
@@ -142,7 +143,15 @@ class TokenVerifier:
         role = claims["role"]
         if role not in ("admin", "user", "pending"):
             raise InvalidToken()
-        return Principal(user_id=str(claims["sub"]), role=role, token_id=str(claims["jti"]))
+        groups = claims.get("groups", [])
+        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+            raise InvalidToken()
+        return Principal(
+            user_id=str(claims["sub"]),
+            role=role,
+            token_id=str(claims["jti"]),
+            groups=tuple(groups),
+        )
 
     async def _verified_claims(self, token: str) -> dict[str, Any]:
         """The token's claims, decoded and checked once; a remembered token is checked again

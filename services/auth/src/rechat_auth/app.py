@@ -17,6 +17,7 @@ from rechat_auth.admin.endpoints import router as admin_router
 from rechat_auth.admin.repository import AuthSettingsRepository
 from rechat_auth.config import Settings
 from rechat_auth.dependencies import UnitOfWork
+from rechat_auth.groups.endpoints import router as groups_router
 from rechat_auth.keys.endpoints import router as keys_router
 from rechat_auth.keys.service import load_keyring
 from rechat_auth.preferences.endpoints import router as preferences_router
@@ -140,7 +141,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_exception_handler(RedisError, _unavailable)
     app.add_exception_handler(OperationalError, _unavailable)
-    routers = (sessions_router, users_router, preferences_router, keys_router, admin_router)
+    routers = (
+        sessions_router,
+        users_router,
+        preferences_router,
+        keys_router,
+        admin_router,
+        groups_router,
+    )
     for router in routers:
         app.include_router(router)
     return app

@@ -73,6 +73,30 @@ class UserPreferences(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Group(Base):
+    """A named set of users; apps can be opened to a group (the gateway reads the token's
+    `groups` claim)."""
+
+    __tablename__ = "user_groups"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class GroupMember(Base):
+    __tablename__ = "user_group_members"
+
+    group_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("user_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 SETTINGS_ROW_ID = 1
 
 

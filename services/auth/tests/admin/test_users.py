@@ -19,6 +19,8 @@ ADMIN_ROUTES = [
     ("DELETE", "/api/admin/users/{id}", None),
     ("POST", "/api/admin/users/{id}/password", {"password": "new password!"}),
     ("GET", "/api/admin/settings", None),
+    ("GET", "/api/admin/groups", None),
+    ("POST", "/api/admin/groups", {"name": "Sneaky", "member_ids": ["{id}"]}),
     ("PATCH", "/api/admin/settings", {"signup_open": False}),
 ]
 

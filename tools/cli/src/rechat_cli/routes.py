@@ -23,6 +23,7 @@ PUBLIC_PREFIXES: tuple[tuple[str, str], ...] = (
     ("/api/auth/", AUTH),
     ("/api/admin/users", AUTH),
     ("/api/admin/settings", AUTH),
+    ("/api/admin/groups", AUTH),
     ("/api/chat/", GATEWAY),
     ("/api/apps", GATEWAY),
     ("/api/files", GATEWAY),

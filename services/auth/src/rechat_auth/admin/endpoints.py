@@ -66,8 +66,7 @@ async def create_user(
 async def update_user(
     user_id: UserId, body: AdminUserUpdate, _: AdminUser, work: UnitOfWorkDep, runtime: RuntimeDep
 ) -> User:
-    """Change a user's name, email or role, or activate/deactivate them; a role change or
-    deactivation revokes their tokens at once."""
+    """Change a user's name, email, role or activity; role and activity revoke tokens at once."""
     return User.model_validate(await AdminService(work, runtime).update_user(user_id, body))
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from rechat_auth.dependencies import UnitOfWork
+from rechat_auth.groups.repository import GroupRepository
 from rechat_auth.metrics import LOGINS, REFRESHES
 from rechat_auth.models import RefreshToken, User, new_id
 from rechat_auth.runtime import AuthRuntime
@@ -64,7 +65,9 @@ class SessionService:
         )
         await self.runtime.user_state.mark_live(user.id)
         session = Session(
-            access_token=self.runtime.tokens.mint(user, family_id),
+            access_token=self.runtime.tokens.mint(
+                user, family_id, await GroupRepository(self.work.session).ids_of(user.id)
+            ),
             expires_in=settings.access_token_seconds,
             user=UserSchema.model_validate(user),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 
 from rechat_auth.config import Settings
 from rechat_auth.keys.service import Keyring
@@ -17,10 +18,11 @@ class AccessTokens:
         self.audience = settings.jwt_audience
         self.lifetime = settings.access_token_seconds
 
-    def mint(self, user: User, session_id: str | None = None) -> str:
-        """A token for the user's current role. `iat` keeps sub-second precision so a token
-        minted right after a revocation is not mistaken for one from before it; `sid` names
-        the session (refresh-token family), so a logout voids the access tokens it minted."""
+    def mint(self, user: User, session_id: str | None = None, groups: Sequence[str] = ()) -> str:
+        """A token for the user's current role and groups. `iat` keeps sub-second precision
+        so a token minted right after a revocation is not mistaken for one from before it;
+        `sid` names the session (refresh-token family), so a logout voids the access tokens
+        it minted."""
         now = time.time()
         extra = {"sid": session_id} if session_id else {}
         return self._keyring.sign(
@@ -28,6 +30,7 @@ class AccessTokens:
                 **extra,
                 "sub": user.id,
                 "role": user.role,
+                "groups": list(groups),
                 "iss": self.issuer,
                 "aud": self.audience,
                 "iat": now,

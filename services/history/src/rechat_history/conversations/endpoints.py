@@ -59,8 +59,7 @@ async def list_conversations(
     in_folder: bool | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[Conversation]:
-    """My conversations, most recently active first; `q` searches titles and messages,
-    `folder_id` lists one folder, `in_folder=false` those in none."""
+    """My conversations, most recently active first; `q` searches, `folder_id` filters."""
     filters = ConversationFilters(
         app_id=app_id,
         pinned=pinned,
@@ -141,6 +140,5 @@ async def clone_conversation(conversation: OwnedConversation, session: SessionDe
 
 @router.post("/{conversation_id}/share", response_model=Share)
 async def share_conversation(conversation: OwnedConversation, session: SessionDep) -> Share:
-    """Share a read-only snapshot of one of my conversations at a public link (sharing again
-    updates the snapshot and keeps the link)."""
+    """Share a read-only snapshot of one of my conversations at a public link."""
     return await shares.share(session, conversation)

@@ -55,6 +55,5 @@ async def rename_folder(body: FolderUpdate, folder: OwnedFolder, session: Sessio
 async def delete_folder(
     folder: OwnedFolder, session: SessionDep, delete_conversations: bool = False
 ) -> None:
-    """Delete one of my folders; its conversations move out, or go too with
-    `delete_conversations=true`."""
+    """Delete one of my folders; its conversations move out (or go too, if asked)."""
     await service.delete(session, folder, with_conversations=delete_conversations)
