@@ -2,6 +2,54 @@
 // Do not edit: run `npm run api:generate` after changing the API.
 
 export interface paths {
+  '/api/admin/groups': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * List Groups
+     * @description Every group with its members, by name.
+     */
+    get: operations['list_groups_api_admin_groups_get']
+    put?: never
+    /**
+     * Create Group
+     * @description Create a group, optionally with members; 409 `group_exists` for a taken name.
+     */
+    post: operations['create_group_api_admin_groups_post']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/admin/groups/{group_id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post?: never
+    /**
+     * Delete Group
+     * @description Delete a group; its members lose what it opened to them at once.
+     */
+    delete: operations['delete_group_api_admin_groups__group_id__delete']
+    options?: never
+    head?: never
+    /**
+     * Update Group
+     * @description Rename a group, describe it, or replace its members.
+     */
+    patch: operations['update_group_api_admin_groups__group_id__patch']
+    trace?: never
+  }
   '/api/admin/settings': {
     parameters: {
       query?: never
@@ -69,8 +117,7 @@ export interface paths {
     head?: never
     /**
      * Update User
-     * @description Change a user's name, email or role, or activate/deactivate them; a role change or
-     *     deactivation revokes their tokens at once.
+     * @description Change a user's name, email, role or activity; role and activity revoke tokens at once.
      */
     patch: operations['update_user_api_admin_users__user_id__patch']
     trace?: never
@@ -144,7 +191,7 @@ export interface paths {
     }
     /**
      * Config
-     * @description Whether sign-up is open and whether any account exists yet.
+     * @description Whether sign-up is open, whether any account exists yet, where images may come from.
      */
     get: operations['config_api_auth_config_get']
     put?: never
@@ -349,6 +396,11 @@ export interface components {
     AuthConfig: {
       /** Has Users */
       has_users: boolean
+      /**
+       * Image Hosts
+       * @default []
+       */
+      image_hosts: string[]
       /** Signup Open */
       signup_open: boolean
     }
@@ -387,6 +439,51 @@ export interface components {
        * @description A stable code naming the condition, e.g. `conversation_not_found`
        */
       error: string
+    }
+    /** Group */
+    Group: {
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string
+      /** Description */
+      description: string
+      /** Id */
+      id: string
+      /** Member Ids */
+      member_ids: string[]
+      /** Name */
+      name: string
+      /**
+       * Updated At
+       * Format: date-time
+       */
+      updated_at: string
+    }
+    /** GroupCreate */
+    GroupCreate: {
+      /**
+       * Description
+       * @default
+       */
+      description: string
+      /** Member Ids */
+      member_ids?: string[]
+      /** Name */
+      name: string
+    }
+    /**
+     * GroupUpdate
+     * @description Only the fields given change; `member_ids` replaces the whole membership.
+     */
+    GroupUpdate: {
+      /** Description */
+      description?: string | null
+      /** Member Ids */
+      member_ids?: string[] | null
+      /** Name */
+      name?: string | null
     }
     /**
      * JWK
@@ -614,6 +711,312 @@ export interface components {
 }
 export type $defs = Record<string, never>
 export interface operations {
+  list_groups_api_admin_groups_get: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Group'][]
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  create_group_api_admin_groups_post: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['GroupCreate']
+      }
+    }
+    responses: {
+      /** @description Successful Response */
+      201: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Group']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  delete_group_api_admin_groups__group_id__delete: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        group_id: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Successful Response */
+      204: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  update_group_api_admin_groups__group_id__patch: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        group_id: string
+      }
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['GroupUpdate']
+      }
+    }
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Group']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
   read_settings_api_admin_settings_get: {
     parameters: {
       query?: never

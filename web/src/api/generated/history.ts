@@ -31,8 +31,7 @@ export interface paths {
     }
     /**
      * List Conversations
-     * @description My conversations, most recently active first; `q` searches titles and messages,
-     *     `folder_id` lists one folder, `in_folder=false` those in none.
+     * @description My conversations, most recently active first; `q` searches, `folder_id` filters.
      */
     get: operations['list_conversations_api_conversations_get']
     put?: never
@@ -146,8 +145,7 @@ export interface paths {
     put?: never
     /**
      * Share Conversation
-     * @description Share a read-only snapshot of one of my conversations at a public link (sharing again
-     *     updates the snapshot and keeps the link).
+     * @description Share a read-only snapshot of one of my conversations at a public link.
      */
     post: operations['share_conversation_api_conversations__conversation_id__share_post']
     delete?: never
@@ -232,8 +230,7 @@ export interface paths {
     post?: never
     /**
      * Delete Folder
-     * @description Delete one of my folders; its conversations move out, or go too with
-     *     `delete_conversations=true`.
+     * @description Delete one of my folders; its conversations move out (or go too, if asked).
      */
     delete: operations['delete_folder_api_folders__folder_id__delete']
     options?: never
