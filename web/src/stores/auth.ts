@@ -40,7 +40,9 @@ export const useAuthStore = defineStore('auth', () => {
   }
 
   async function loadConfig() {
-    config.value = await authApi.config().catch(() => ({ signup_open: true, has_users: true }))
+    config.value = await authApi
+      .config()
+      .catch(() => ({ signup_open: true, has_users: true, image_hosts: [] }))
   }
 
   async function login(email: string, password: string) {
