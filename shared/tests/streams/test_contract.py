@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from rechat_shared.events import StreamEvent
-from rechat_shared.streams import StreamHub, StreamSubscription
+from rechat_shared.streams import StreamGap, StreamHub, StreamSubscription
 from rechat_shared.testing.polling import eventually
 
 from .conftest import HubFactory, append_without_publishing
@@ -271,3 +271,38 @@ async def test_resuming_after_the_last_event_of_a_finished_stream_ends_at_once(
     await produce(hub, message_id, tokens=3)
     async with hub.attach(message_id, 5) as events:  # the browser already had `done` (5)
         assert await asyncio.wait_for(collect(events), 5) == []
+
+
+async def test_a_numbered_append_is_added_once_and_refuses_to_leave_a_gap(
+    make_hub: HubFactory,
+) -> None:
+    """The worker numbers its events: a retried append (its first attempt got through) is not
+    added or published again; an append past the log's end says where the log ends, unless it
+    is the writer's first event."""
+    hub = make_hub()
+    message_id = new_message()
+    async with hub.attach(message_id, new=True) as events:
+        await hub.append(message_id, "delta", {"text": "a"}, seq=1)
+        again = await hub.append(message_id, "delta", {"text": "a"}, seq=1)
+        assert again.seq == 1
+        with pytest.raises(StreamGap) as gap:
+            await hub.append(message_id, "delta", {"text": "c"}, seq=3)
+        assert gap.value.have == 1
+        await hub.append(message_id, "delta", {"text": "b"}, seq=2)
+        await hub.append(message_id, "delta", {"text": "c"}, seq=3)
+        # the gateway's own append (no seq) takes the next number
+        assert (await hub.append(message_id, "done", {"status": "done"})).seq == 4
+        received = [event async for event in events]
+    assert [(e.seq, e.event) for e in received] == [
+        (1, "delta"),
+        (2, "delta"),
+        (3, "delta"),
+        (4, "done"),
+    ]
+    assert text_of(received) == "abc"
+
+    # a writer continuing a log it did not write (or whose log is gone) may start past its end
+    later = new_message()
+    first = await hub.append(later, "restart", {}, seq=1_000_001, first=1_000_001)
+    assert first.seq == 1_000_001
+    assert (await hub.status(later)).last_seq == 1_000_001

@@ -39,6 +39,11 @@ class WorkerSettings(RabbitSettings):
     shutdown_grace_seconds: float = Field(
         default=20.0, ge=0, validation_alias="WORKER_SHUTDOWN_GRACE_SECONDS"
     )
+    redis_patience_seconds: float = Field(
+        default=60.0, gt=0, validation_alias="WORKER_REDIS_PATIENCE_SECONDS"
+    )
+    """How long an answer waits for an unavailable Redis (its events, the conversation's
+    release) before the request is given back to the broker; Dify streams on meanwhile."""
     auto_title: bool = Field(default=True, validation_alias="WORKER_AUTO_TITLE")
     record_seconds: int = Field(default=7 * 24 * 3600, validation_alias="WORKER_RECORD_SECONDS")
 

@@ -8,6 +8,7 @@ from rechat_shared.bus import BusUnavailable, Delivery
 from rechat_shared.dify import DifyApp, DifyError
 from rechat_shared.events import ChatFeedback, ChatRequested, ConversationTitled
 from rechat_shared.redis import dify_user_id
+from rechat_shared.streams.outage import TRANSIENT
 from rechat_worker import metrics
 from rechat_worker.context import WorkerContext
 from rechat_worker.generation import Generation, Outcome, completion_event
@@ -16,6 +17,10 @@ from rechat_worker.replay import rebuild
 logger = logging.getLogger(__name__)
 
 CHAT_MODES = frozenset({"chat", "agent-chat", "advanced-chat"})
+
+RESTART_EPOCH = 1_000_000
+"""A redelivered request whose stream log is gone numbers its events from this times its
+delivery count: above anything a client can have seen of the lost log."""
 
 
 class RequestConsumer:
@@ -29,27 +34,47 @@ class RequestConsumer:
         if not isinstance(request, ChatRequested):
             return
         hub = self.context.hub
+        generation = Generation(self.context, request)
         if delivery.is_retry:
-            status = await hub.status(request.message_id)
+            status = await self.context.wait_for_redis(
+                lambda: hub.status(request.message_id), "reading a redelivered request's stream"
+            )
             if status.finished:
                 await self._publish_again(request)
                 return
-            await hub.append(request.message_id, "restart", {})
+            # continue the numbers an earlier attempt wrote; when its log is gone, jump far
+            # ahead, so a client that saw those numbers still takes the new events
+            after = status.last_seq or RESTART_EPOCH * max(1, delivery.delivery_count)
+            generation.writer.begin_after(after)
+            await generation.writer.emit("restart", {})
         metrics.ACTIVE.inc()
         try:
-            generation = Generation(self.context, request)
             async with hub.watch_cancel(request.message_id) as stop:
                 outcome = await generation.run(stop)
-            # free the conversation before `done`: a client may send its next turn the moment
-            # it sees the end of this one
-            await self.context.release_conversation(request.conversation_id, request.message_id)
-            await self._end_stream(generation, outcome)
-            await self.context.bus.publish(completion_event(request, outcome, generation.timings()))
+            await self._finish(request, generation, outcome)
         finally:
             metrics.ACTIVE.dec()
         metrics.GENERATIONS.labels(outcome.status, request.dify.mode).inc()
         if outcome.status == "done" and request.new_conversation:
             await self._title(request, outcome)
+
+    async def _finish(
+        self, request: ChatRequested, generation: Generation, outcome: Outcome
+    ) -> None:
+        """Free the conversation, end the stream and report the outcome. Dify is done: from
+        here on nothing may hand the request back to the broker (a redelivery would call
+        Dify again), so a Redis that stays away beyond the patience costs the lock (it expires
+        by itself) and the stream's end, never the answer, which history gets regardless."""
+        try:
+            # before `done`: a client may send its next turn the moment it sees this one end
+            await self.context.release_conversation(request.conversation_id, request.message_id)
+        except TRANSIENT as exc:
+            logger.error("conversation %s not released: %r", request.conversation_id, exc)
+        try:
+            await self._end_stream(generation, outcome)
+        except TRANSIENT as exc:
+            logger.error("the stream of %s could not be ended: %r", request.message_id, exc)
+        await self.context.bus.publish(completion_event(request, outcome, generation.timings()))
 
     async def _end_stream(self, generation: Generation, outcome: Outcome) -> None:
         writer = generation.writer

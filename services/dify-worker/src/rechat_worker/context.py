@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from redis.asyncio import Redis
 
@@ -12,7 +14,10 @@ from rechat_shared.crypto import SecretBox
 from rechat_shared.dify import DifyClient
 from rechat_shared.redis import Keys
 from rechat_shared.streams import StreamHub
+from rechat_shared.streams.outage import wait_for_redis
 from rechat_worker.config import WorkerSettings
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -27,11 +32,21 @@ class WorkerContext:
 
     async def remember_all(self, values: dict[str, str]) -> None:
         """Set keys the gateway reads (`Keys.dify_conversation`, `Keys.dify_message`) in one
-        round trip."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key, value in values.items():
-                pipe.set(key, value, ex=self.settings.record_seconds)
-            await pipe.execute()
+        round trip (waiting for Redis should it be away)."""
+
+        async def write() -> None:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key, value in values.items():
+                    pipe.set(key, value, ex=self.settings.record_seconds)
+                await pipe.execute()
+
+        await self.wait_for_redis(write, "remembering Dify's ids")
+
+    async def wait_for_redis(self, operation: Callable[[], Awaitable[T]], what: str) -> T:
+        """Retry `operation` while Redis is away (`WORKER_REDIS_PATIENCE_SECONDS` at most)."""
+        return await wait_for_redis(
+            operation, patience=self.settings.redis_patience_seconds, what=what
+        )
 
     async def recall(self, key: str) -> str | None:
         raw = await self.redis.get(key)
@@ -40,5 +55,9 @@ class WorkerContext:
         return raw.decode() if isinstance(raw, bytes) else str(raw)
 
     async def release_conversation(self, conversation_id: str, message_id: str) -> None:
-        """Free the conversation for its next turn (the lock the gateway took for this one)."""
-        await release_conversation(self.redis, self.keys, conversation_id, message_id)
+        """Free the conversation for its next turn (the lock the gateway took for this one),
+        waiting for Redis should it be away."""
+        await self.wait_for_redis(
+            lambda: release_conversation(self.redis, self.keys, conversation_id, message_id),
+            f"releasing conversation {conversation_id}",
+        )

@@ -54,6 +54,7 @@ class Generation:
             request.message_id,
             window=settings.coalesce_ms / 1000.0,
             max_chars=settings.coalesce_max_chars,
+            patience=settings.redis_patience_seconds,
         )
         self.mapper = EventMapper()
         self.started_at = utcnow()

@@ -17,6 +17,7 @@ from rechat_shared.streams.base import (
     DEFAULT_LOG_MAXLEN,
     DEFAULT_LOG_TTL_SECONDS,
     CancelSignal,
+    StreamGap,
     StreamHub,
     StreamStatus,
     StreamSubscription,
@@ -27,6 +28,7 @@ from rechat_shared.streams.memory import MemoryStreamHub
 __all__ = [
     "CancelSignal",
     "MemoryStreamHub",
+    "StreamGap",
     "StreamHub",
     "StreamStatus",
     "StreamSubscription",

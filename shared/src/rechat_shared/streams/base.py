@@ -26,6 +26,16 @@ class StreamUnavailable(ServiceUnavailable):
     code = "stream_unavailable"
 
 
+class StreamGap(Exception):
+    """An append at `seq` was refused because the log ends before `seq - 1` (Redis lost the
+    tail, e.g. it restarted empty or from an older AOF): the writer must append the events
+    after `have` first."""
+
+    def __init__(self, have: int) -> None:
+        super().__init__(f"the log ends at {have}")
+        self.have = have
+
+
 @dataclass(frozen=True, slots=True)
 class StreamStatus:
     """What is known about an answer's stream right now."""
@@ -74,10 +84,22 @@ class CancelSignal(Protocol):
 
 class StreamHub(Protocol):
     async def append(
-        self, message_id: str, event: StreamEventName, data: dict[str, Any] | None = None
+        self,
+        message_id: str,
+        event: StreamEventName,
+        data: dict[str, Any] | None = None,
+        *,
+        seq: int | None = None,
+        first: int = 1,
     ) -> StreamEvent:
-        """Give the event the message's next seq (atomically), add it to the capped, expiring
-        replay log and publish it live, in one round trip."""
+        """Add the event to the capped, expiring replay log and publish it live, in one round
+        trip (atomically).
+
+        `seq=None`: the event takes the number after the log's last one. With `seq` (the
+        worker numbers its own events): idempotent, an event already in the log is not added
+        again (a retry whose first attempt got through); raises `StreamGap` when the log ends
+        before `seq - 1`, unless `seq` is `first` (the writer's first event, which may follow
+        a log it did not write, or none)."""
         ...
 
     def attach(

@@ -16,6 +16,7 @@ from rechat_shared.streams.base import (
     DEFAULT_CANCEL_TTL_SECONDS,
     DEFAULT_LOG_MAXLEN,
     DEFAULT_LOG_TTL_SECONDS,
+    StreamGap,
     StreamStatus,
 )
 from rechat_shared.streams.cancel import CancelWatch
@@ -84,11 +85,23 @@ class MemoryStreamHub:
         self._open: set[LogSubscription] = set()
 
     async def append(
-        self, message_id: str, event: StreamEventName, data: dict[str, Any] | None = None
+        self,
+        message_id: str,
+        event: StreamEventName,
+        data: dict[str, Any] | None = None,
+        *,
+        seq: int | None = None,
+        first: int = 1,
     ) -> StreamEvent:
         stream = self.state.stream(message_id, create=True, maxlen=self.log_maxlen)
         assert stream is not None
-        stream.seq += 1
+        if seq is None:
+            seq = stream.seq + 1
+        elif seq <= stream.seq:
+            return StreamEvent(seq=seq, event=event, data=data or {})  # in the log already
+        elif seq > stream.seq + 1 and seq != first:
+            raise StreamGap(stream.seq)
+        stream.seq = seq
         stream_event = StreamEvent(seq=stream.seq, event=event, data=data or {})
         stream.log.append(stream_event)
         stream.expires_at = time.monotonic() + self.log_ttl

@@ -21,13 +21,14 @@ from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from rechat_shared.events import StreamEvent, StreamEventName
-from rechat_shared.redis import Keys
+from rechat_shared.redis import Keys, connection_options
 from rechat_shared.settings import DEFAULT_REDIS_HEALTH_CHECK_SECONDS
 from rechat_shared.streams.autopipeline import AutoPipeline, BatchScript
 from rechat_shared.streams.base import (
     DEFAULT_CANCEL_TTL_SECONDS,
     DEFAULT_LOG_MAXLEN,
     DEFAULT_LOG_TTL_SECONDS,
+    StreamGap,
     StreamStatus,
     StreamUnavailable,
 )
@@ -41,22 +42,33 @@ logger = logging.getLogger(__name__)
 _ARM_RETRY_SECONDS = 0.1
 _ARM_RETRY_MAX_SECONDS = 2.0
 
-# KEYS: seq, log, channel of each event. ARGV: log ttl, log maxlen, then name, data of each.
+# KEYS: seq, log, channel of each event. ARGV: log ttl, log maxlen, then name, data, seq,
+# first of each (seq 0: the next number). The seq key holds the highest number in the log and
+# outlives it by a minute, so ids never go backwards. Reply per event: its seq when added,
+# 0 when it was in the log already, -(top + 1) when the log ends at `top` < seq - 1 (a gap).
 _APPEND = """
 local ttl, maxlen = tonumber(ARGV[1]), ARGV[2]
 local replies = {}
 for i = 1, #KEYS / 3 do
   local seq_key, log, channel = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
-  local name, data = ARGV[2 * i + 1], ARGV[2 * i + 2]
-  local seq = redis.call('INCR', seq_key)
-  redis.call('EXPIRE', seq_key, ttl + 60)
-  local added = redis.pcall('XADD', log, 'MAXLEN', '~', maxlen, seq .. '-0', 'e', name, 'd', data)
-  if type(added) == 'table' and added.err then
-    replies[i] = tostring(added.err)
+  local name, data = ARGV[4 * i - 1], ARGV[4 * i]
+  local seq, first = tonumber(ARGV[4 * i + 1]), tonumber(ARGV[4 * i + 2])
+  local top = tonumber(redis.call('GET', seq_key) or '0')
+  if seq == 0 then seq = top + 1 end
+  if seq <= top then
+    replies[i] = 0
+  elseif seq > top + 1 and seq ~= first then
+    replies[i] = -(top + 1)
   else
-    redis.call('EXPIRE', log, ttl)
-    redis.call('PUBLISH', channel, seq .. ' ' .. name .. ' ' .. data)
-    replies[i] = seq
+    local added = redis.pcall('XADD', log, 'MAXLEN', '~', maxlen, seq .. '-0', 'e', name, 'd', data)
+    if type(added) == 'table' and added.err then
+      replies[i] = tostring(added.err)
+    else
+      redis.call('SET', seq_key, seq, 'EX', ttl + 60)
+      redis.call('EXPIRE', log, ttl)
+      redis.call('PUBLISH', channel, seq .. ' ' .. name .. ' ' .. data)
+      replies[i] = seq
+    end
   end
 end
 return replies
@@ -86,20 +98,20 @@ class RedisStreamHub:
         self.cancel_ttl = cancel_ttl
         # Blocking pool: a burst of attaches (each reads its log) waits for a free connection
         # instead of failing.
+        # Its connections heal on first use (`connection_options`): a retried append is safe,
+        # the worker numbers its events and the script adds each number once.
         pool = BlockingConnectionPool.from_url(
             url,
             max_connections=max_connections,
             timeout=5,
-            health_check_interval=health_check_seconds,
-            socket_keepalive=True,
-            socket_connect_timeout=3,
             client_name=client_name,
+            **connection_options(health_check_seconds),
             # RESP2: redis-py's RESP3 path handles every pub/sub message as a push notification
             # (a logger lookup and a debug call per message); the replies are the same to us
             protocol=2,
         )
         self._client = Redis.from_pool(pool)
-        script = BatchScript(_APPEND, keys_per_item=3, args_per_item=2, args=(log_ttl, log_maxlen))
+        script = BatchScript(_APPEND, keys_per_item=3, args_per_item=4, args=(log_ttl, log_maxlen))
         self._pipeline = AutoPipeline(self._client, script)
         # The pub/sub connection has a pool of its own without redis-py's health check, whose
         # PING would race the mux's reader for the socket; the mux keeps it alive itself.
@@ -124,7 +136,13 @@ class RedisStreamHub:
         return self.keys.stream_cancel(message_id)
 
     async def append(
-        self, message_id: str, event: StreamEventName, data: dict[str, Any] | None = None
+        self,
+        message_id: str,
+        event: StreamEventName,
+        data: dict[str, Any] | None = None,
+        *,
+        seq: int | None = None,
+        first: int = 1,
     ) -> StreamEvent:
         data = data or {}
         keys = (
@@ -132,8 +150,10 @@ class RedisStreamHub:
             self.keys.stream_log(message_id),
             self.keys.stream_channel(message_id),
         )
-        seq = await self._pipeline.run_item(keys, (event, dump_data(data)))
-        return StreamEvent(seq=int(seq), event=event, data=data)
+        reply = int(await self._pipeline.run_item(keys, (event, dump_data(data), seq or 0, first)))
+        if reply < 0:
+            raise StreamGap(-reply - 1)
+        return StreamEvent(seq=reply or seq or 0, event=event, data=data)
 
     async def _read_log(self, message_id: str, after: int) -> list[StreamEvent]:
         log = self.keys.stream_log(message_id)

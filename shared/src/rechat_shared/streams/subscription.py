@@ -8,12 +8,16 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from rechat_shared.events import StreamEvent
+from rechat_shared.streams.outage import wait_for_redis
 
 LogReader = Callable[[int], Awaitable[list[StreamEvent]]]
 """Reads the replay log: every event with seq greater than the argument, in order."""
 
 LastReader = Callable[[], Awaitable[StreamEvent | None]]
 """Reads the newest event of the log (None when there is none)."""
+
+READ_PATIENCE_SECONDS = 60.0
+"""How long a subscription waits for Redis to read its log (the writer waits as long)."""
 
 RESYNC = None
 """Put on a subscription's live queue when the live feed may have lost events (reconnect)."""
@@ -78,7 +82,11 @@ class LogSubscription:
             self._gap_event = item
 
     async def _catch_up(self) -> None:
-        events = await self._read_log(self._last)
+        # after a reconnect Redis may still be coming back: wait for it rather than end a
+        # stream whose writer is waiting for Redis too
+        events = await wait_for_redis(
+            lambda: self._read_log(self._last), patience=READ_PATIENCE_SECONDS, what="replay"
+        )
         if not events and self._first_catch_up and self._last > 0:
             # Resuming at (or past) the end of a finished stream: nothing more will come.
             last_logged = await self._read_last()

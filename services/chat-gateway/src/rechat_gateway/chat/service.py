@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -29,6 +30,8 @@ from rechat_shared.events import ChatFeedback, ChatRequested, StreamEvent, new_i
 from rechat_shared.redis import dify_user_id
 from rechat_shared.security import Principal
 from rechat_shared.streams import StreamHub, StreamSubscription
+
+logger = logging.getLogger(__name__)
 
 
 def start_event(record: MessageRecord) -> StreamEvent:
@@ -200,10 +203,17 @@ class ChatService:
         return EventStreamResponse(body, resources)
 
     async def _forget(self, record: MessageRecord, new_conversation: bool) -> None:
-        await self.gate.release(record.conversation_id, record.message_id)
-        await self.records.forget_message(record.message_id)
+        """Undo a refused turn. Each step stands alone: one failing must neither skip the
+        others (above all freeing the conversation) nor replace the refusal's own error."""
+        steps = [
+            self.gate.release(record.conversation_id, record.message_id),
+            self.records.forget_message(record.message_id),
+        ]
         if new_conversation:
-            await self.records.forget_owner(record.conversation_id)
+            steps.append(self.records.forget_owner(record.conversation_id))
+        for outcome in await asyncio.gather(*steps, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                logger.warning("undoing refused turn %s: %r", record.message_id, outcome)
 
     def _request(
         self, record: MessageRecord, app: App, turn: Turn, new_conversation: bool
