@@ -134,7 +134,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 async def _redis_unavailable(_: Request, exc: Exception) -> JSONResponse:
-    logger.warning("redis error: %s", type(exc).__name__)
+    logger.warning("redis error: %s: %s", type(exc).__name__, exc)
     return JSONResponse(
         error_body("service_unavailable", "The session store is unavailable"), status_code=503
     )

@@ -127,6 +127,7 @@ class RedisStreamHub:
         )
         self._pubsub_client = Redis.from_pool(pubsub_pool)
         self._mux = PubSubMux(self._pubsub_client, subscribe_timeout, health_check_seconds)
+        self._idle_resync = health_check_seconds
         self._open: set[LogSubscription] = set()
 
     def channel(self, message_id: str) -> str:
@@ -170,7 +171,9 @@ class RedisStreamHub:
         async def read_last() -> StreamEvent | None:
             return (await self.status(message_id)).last
 
-        subscription = LogSubscription(read_log, read_last, last_event_id, replay=not new)
+        subscription = LogSubscription(
+            read_log, read_last, last_event_id, replay=not new, idle_resync=self._idle_resync
+        )
         live = subscription.live
 
         def on_message(payload: bytes) -> None:

@@ -26,6 +26,8 @@ RESYNC = None
 class LogSubscription:
     """`StreamSubscription` over a live queue (filled by the hub) and a log reader.
 
+    `idle_resync`: after that many seconds without a live event the log is read again.
+
     Every await in `__anext__` is at a point where cancelling loses nothing: state only changes
     after a read completed.
     """
@@ -37,6 +39,7 @@ class LogSubscription:
         last_event_id: int | None,
         *,
         replay: bool = True,
+        idle_resync: float | None = None,
     ) -> None:
         self.live: asyncio.Queue[StreamEvent | None] = asyncio.Queue()
         self._read_log = read_log
@@ -47,6 +50,7 @@ class LogSubscription:
         self._need_log = replay  # False for a stream nobody could write yet (`attach(new=...)`)
         self._gap_event: StreamEvent | None = None
         self._finished = False
+        self._idle_resync = idle_resync
         self.closed = False
 
     @property
@@ -69,7 +73,14 @@ class LogSubscription:
             if self._need_log:
                 await self._catch_up()
                 continue
-            item = await self.live.get()
+            try:
+                async with asyncio.timeout(self._idle_resync):
+                    item = await self.live.get()
+            except TimeoutError:
+                # nothing heard for a while: the log is the truth (a live feed lost in a
+                # reconnect costs at most this much delay, never a stream that does not end)
+                self._need_log = True
+                continue
             self._take_live(item)
 
     def _take_live(self, item: StreamEvent | None) -> None:

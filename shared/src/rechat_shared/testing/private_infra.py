@@ -61,11 +61,12 @@ class PrivateRedis:
         """The same server through a relay that `cut` can sever."""
         return f"redis://127.0.0.1:{self.proxy.port}/0"
 
-    def start(self) -> None:
+    def start(self, *, empty: bool = False) -> None:
+        """Start on the same port; `empty`: without the data a persistent server kept."""
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed")
-        if not self.persistent:
+        if empty or not self.persistent:
             shutil.rmtree(self.directory / "data", ignore_errors=True)
         (self.directory / "data").mkdir(parents=True, exist_ok=True)
         persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else []
