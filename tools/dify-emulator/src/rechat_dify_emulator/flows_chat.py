@@ -53,15 +53,15 @@ class ChatGeneration(Generation):
         self._out(self._message_end())
 
 
-REACT_NO_TOOL = " I can answer without tools.\n\n"
-REACT_TOOL = " I should check the current time.\n\n"
-REACT_AFTER_TOOL = " I now know the answer.\n\n"
-"""The ReAct text Dify streams as ``agent_message`` deltas (the ``Thought:`` prefix removed)."""
+REACT_NO_TOOL = "I can answer without tools."
+REACT_AFTER_TOOL = "I now know the answer."
+"""The fake model's ReAct thoughts (a tool's own is ``BuiltinTool.thought``)."""
 
 
-def _react_deltas(text: str) -> list[str]:
-    """One delta per character, then the three empty ones of the ``Action:`` block."""
-    return [*text, "", "", ""]
+def _react_deltas(thought: str) -> list[str]:
+    """How Dify streams a ReAct thought: ``Thought:`` removed, one delta per character of the
+    rest (`` <thought>\n\n``), then the three empty ones of the ``Action:`` block."""
+    return [*f" {thought}\n\n", "", "", ""]
 
 
 class AgentGeneration(Generation):
@@ -92,17 +92,18 @@ class AgentGeneration(Generation):
         if tool is None:
             steps += _react_deltas(REACT_NO_TOOL)
         else:
-            steps += [*_react_deltas(REACT_TOOL), None, *_react_deltas(REACT_AFTER_TOOL)]
+            steps += [*_react_deltas(tool.thought), None, *_react_deltas(REACT_AFTER_TOOL)]
         final = self.script.answer
         steps.append(final)
         total = sum(step is not None for step in steps)
-        sent, position = 0, 1
+        sent, last_thought, position = 0, first, 1
         for index, step in enumerate(steps):
             if self.task.stopped:
                 break
             if step is None:
                 assert tool is not None
-                for frame in self._tool_round(first, tool):
+                frames, last_thought = self._tool_round(first, tool)
+                for frame in frames:
                     self._out(frame)
                 position = 2
                 continue
@@ -119,12 +120,10 @@ class AgentGeneration(Generation):
             sent += 1
             await self._pause(self.script.token_delay)
         if not self.task.stopped:
-            self._record_final_thought(first if position == 1 else self._second, position)
+            self._record_final_thought(last_thought, position)
         self._out(self._image_frame())
         self.outcome = "stopped" if self.task.stopped else "succeeded"
         self._out(self._message_end())
-
-    _second: str = ""
 
     def _thought(self, position: int, thought_id: str, **fields: Any) -> bytes:
         assert self.message is not None
@@ -140,25 +139,25 @@ class AgentGeneration(Generation):
         }
         return self._emit("agent_thought", body)
 
-    def _tool_round(self, thought_id: str, tool: BuiltinTool) -> list[bytes]:
+    def _tool_round(self, thought_id: str, tool: BuiltinTool) -> tuple[list[bytes], str]:
         """The tool call: the thought re-sent with the tool, then with its observation, then
-        the next (empty) thought."""
-        name = next(key for key, value in BUILTIN_TOOLS.items() if value is tool)
+        the next (empty) thought, whose id is returned too."""
         call = {
-            "thought": REACT_TOOL.strip(),
-            "tool": name,
-            "tool_labels": {name: tool.labels},
-            "tool_input": json.dumps({name: tool.tool_input}),
+            "thought": tool.thought,
+            "tool": tool.name,
+            "tool_labels": {tool.name: tool.labels},
+            "tool_input": json.dumps({tool.name: tool.tool_input}),
         }
         observed = {**call, "observation": tool.observation()}
         self._record_thought(thought_id, 1, observed)
-        self._second = new_id()
+        second = new_id()
         first = observed if self.script.tool_observed_first else call
-        return [
+        frames = [
             self._thought(1, thought_id, **first),
             self._thought(1, thought_id, **observed),
-            self._thought(2, self._second),
+            self._thought(2, second),
         ]
+        return frames, second
 
     def _record_thought(self, thought_id: str, position: int, fields: dict[str, Any]) -> None:
         assert self.message is not None

@@ -14,7 +14,10 @@ CONSOLE_ICON = "/console/api/workspaces/current/tool-provider/builtin/{provider}
 
 @dataclass(frozen=True)
 class BuiltinTool:
+    name: str
     provider: str
+    thought: str
+    """What the fake model thinks before calling the tool (streamed, then the thought's text)."""
     labels: dict[str, str]
     tool_input: dict[str, Any]
     observe: Callable[[], dict[str, Any]]
@@ -30,7 +33,9 @@ def _current_time() -> dict[str, Any]:
 BUILTIN_TOOLS: dict[str, BuiltinTool] = {
     # as recorded (agent_tool_*): provider time, tool current_time, format and timezone preset
     "current_time": BuiltinTool(
+        name="current_time",
         provider="time",
+        thought="I should check the current time.",
         labels={
             "zh_Hans": "获取当前时间",
             "en_US": "Current Time",
