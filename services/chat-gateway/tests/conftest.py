@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -53,11 +53,14 @@ def signing_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.generate()
 
 
-def mint_headers(key: Ed25519PrivateKey, user_id: str, role: str = "user") -> dict[str, str]:
+def mint_headers(
+    key: Ed25519PrivateKey, user_id: str, role: str = "user", groups: Sequence[str] = ()
+) -> dict[str, str]:
     now = int(time.time())
     claims = {
         "sub": user_id,
         "role": role,
+        "groups": list(groups),
         "iss": "rechat-auth",
         "aud": "rechat",
         "iat": now,
@@ -105,9 +108,11 @@ async def gateway(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
 
-            def mint(user_id: str | None = None, role: str = "user") -> dict[str, str]:
+            def mint(
+                user_id: str | None = None, role: str = "user", groups: Sequence[str] = ()
+            ) -> dict[str, str]:
                 user_id = user_id or uuid.uuid4().hex
                 mark_live(redis_url, redis_prefix, user_id)
-                return mint_headers(signing_key, user_id, role)
+                return mint_headers(signing_key, user_id, role, groups)
 
             yield Gateway(app, client, mint, settings)

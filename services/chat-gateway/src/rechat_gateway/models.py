@@ -31,5 +31,6 @@ class App(Base):
     api_key_hint: Mapped[str] = mapped_column(String(64))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     visible_to_roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    visible_to_groups: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -151,3 +151,48 @@ async def test_key_check_reports_why_it_fails(
     ).json()
     assert result["ok"] is False
     assert "Cannot reach Dify" in result["reason"]
+
+
+async def test_an_app_opened_to_a_group_is_seen_and_used_by_its_members_only(
+    gateway: Gateway, dify_emulator: RunningEmulator
+) -> None:
+    admin = gateway.mint(role="admin")
+    body = _app_body(dify_emulator, name="Lab bot", visible_to_roles=[])
+    created = await gateway.client.post(
+        "/api/admin/apps", json={**body, "visible_to_groups": ["g-lab", "g-lab"]}, headers=admin
+    )
+    assert created.status_code == 201
+    app = created.json()
+    assert app["visible_to_groups"] == ["g-lab"]
+    member, outsider = gateway.mint(groups=["g-other", "g-lab"]), gateway.mint(groups=["g-x"])
+
+    async def names(headers: dict[str, str]) -> list[str]:
+        return [a["name"] for a in (await gateway.client.get("/api/apps", headers=headers)).json()]
+
+    assert await names(member) == ["Lab bot"]
+    assert await names(outsider) == []
+    turn = {"app_id": app["id"], "query": "hello"}
+    refused = await gateway.client.post("/api/chat/messages", json=turn, headers=outsider)
+    assert refused.status_code == 404
+    assert refused.json()["error"] == "app_not_found"
+    upload = await gateway.client.post(
+        "/api/files",
+        data={"app_id": app["id"]},
+        files={"file": ("a.txt", b"hi", "text/plain")},
+        headers=outsider,
+    )
+    assert upload.status_code == 404
+    # opening it to the user role shows it to everyone; closing the group hides it again
+    opened = await gateway.client.patch(
+        f"/api/admin/apps/{app['id']}",
+        json={"visible_to_roles": ["user"], "visible_to_groups": []},
+        headers=admin,
+    )
+    assert opened.status_code == 200
+    assert await names(outsider) == ["Lab bot"]
+    too_many = await gateway.client.patch(
+        f"/api/admin/apps/{app['id']}",
+        json={"visible_to_groups": [f"g{i}" for i in range(201)]},
+        headers=admin,
+    )
+    assert too_many.status_code == 422

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+)
 
 from rechat_shared.events import AppMode, Role
 
@@ -43,10 +51,15 @@ class AdminApp(BaseModel):
     mode: AppMode
     enabled: bool
     visible_to_roles: list[Role]
+    visible_to_groups: list[str]
     api_key_hint: str
     created_at: datetime
     updated_at: datetime
 
+
+GroupIds = Annotated[
+    list[Annotated[str, StringConstraints(min_length=1, max_length=64)]], Field(max_length=200)
+]
 
 API_KEY_CHARACTERS = frozenset(chr(code) for code in range(0x21, 0x7F))
 """What a Dify key is made of (`app-` and letters/digits): printable ASCII without spaces. It
@@ -74,6 +87,8 @@ class AppCreate(BaseModel):
     mode: AppMode = "chat"
     enabled: bool = True
     visible_to_roles: list[Role] = Field(default_factory=lambda: list(ALL_ROLES), max_length=3)
+    visible_to_groups: GroupIds = Field(default_factory=list)
+    """Groups (auth's group ids) whose members see the app whatever their role."""
 
     @field_validator("base_url")
     @classmethod
@@ -104,6 +119,7 @@ class AppUpdate(BaseModel):
     mode: AppMode | None = None
     enabled: bool | None = None
     visible_to_roles: list[Role] | None = Field(default=None, max_length=3)
+    visible_to_groups: GroupIds | None = None
 
     @field_validator("base_url")
     @classmethod

@@ -37,8 +37,13 @@ def host_not_allowed() -> UnprocessableEntity:
 
 
 def is_visible(app: AppRow, principal: Principal) -> bool:
-    """Enabled, and the caller's role is one it is shown to (administrators see every app)."""
-    return app.enabled and (principal.role == "admin" or principal.role in app.visible_to_roles)
+    """Enabled, and shown to the caller's role or to one of their groups (administrators see
+    every app)."""
+    if not app.enabled:
+        return False
+    if principal.role == "admin" or principal.role in app.visible_to_roles:
+        return True
+    return not set(principal.groups).isdisjoint(app.visible_to_groups or ())
 
 
 class AppService:
@@ -81,6 +86,7 @@ class AppService:
             mode=body.mode,
             enabled=body.enabled,
             visible_to_roles=list(dict.fromkeys(body.visible_to_roles)),
+            visible_to_groups=list(dict.fromkeys(body.visible_to_groups)),
             api_key_encrypted=self.box.encrypt(key),
             api_key_hint=mask_secret(key),
         )
@@ -100,6 +106,8 @@ class AppService:
                 setattr(app, field, value)
         if body.visible_to_roles is not None:
             app.visible_to_roles = list(dict.fromkeys(body.visible_to_roles))
+        if body.visible_to_groups is not None:
+            app.visible_to_groups = list(dict.fromkeys(body.visible_to_groups))
         if body.base_url_text is not None:
             app.base_url = body.base_url_text
         if body.api_key is not None:
