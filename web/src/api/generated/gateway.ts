@@ -252,6 +252,8 @@ export interface components {
        * Format: date-time
        */
       updated_at: string
+      /** Visible To Groups */
+      visible_to_groups: string[]
       /** Visible To Roles */
       visible_to_roles: ('admin' | 'user' | 'pending')[]
     }
@@ -326,6 +328,8 @@ export interface components {
       mode: 'chat' | 'agent-chat' | 'advanced-chat' | 'workflow' | 'completion'
       /** Name */
       name: string
+      /** Visible To Groups */
+      visible_to_groups?: string[]
       /** Visible To Roles */
       visible_to_roles?: ('admin' | 'user' | 'pending')[]
     }
@@ -359,6 +363,8 @@ export interface components {
       mode?: ('chat' | 'agent-chat' | 'advanced-chat' | 'workflow' | 'completion') | null
       /** Name */
       name?: string | null
+      /** Visible To Groups */
+      visible_to_groups?: string[] | null
       /** Visible To Roles */
       visible_to_roles?: ('admin' | 'user' | 'pending')[] | null
     }
