@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import HttpUrl, SecretStr
-
-from rechat_cli.demo import DEMO_APP_NAME, DemoOutcome, ensure_demo_app
+from rechat_cli.demo import DEMO_APP_NAME, ensure_demo_app
 from rechat_gateway.app import run_migrations
-from rechat_gateway.apps.parameters import ParametersCache
 from rechat_gateway.apps.repository import AppRepository
-from rechat_gateway.apps.schemas import AppCreate
-from rechat_gateway.apps.service import AppService
+from rechat_gateway.apps.seeding import AppSeed, SeedOutcome, ensure_app
 from rechat_gateway.config import GatewaySettings
-from rechat_shared.crypto import SecretBox
 from rechat_shared.db import create_engine, create_sessionmaker, unit_of_work
-from rechat_shared.dify import DifyClient
-from rechat_shared.redis import Keys, create_redis
 
 
 def settings_for(tmp_path: Path) -> GatewaySettings:
@@ -39,35 +32,18 @@ async def test_created_once_then_kept_then_moved(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     await run_migrations(settings)
     first = "http://127.0.0.1:8080/dify-emulator/v1"
-    assert await ensure_demo_app(first, settings) is DemoOutcome.CREATED
-    assert await ensure_demo_app(first, settings) is DemoOutcome.KEPT
+    assert await ensure_demo_app(first, settings) is SeedOutcome.CREATED
+    assert await ensure_demo_app(first, settings) is SeedOutcome.KEPT
     assert await apps(settings) == [(DEMO_APP_NAME, first)]
     moved = "http://127.0.0.1:9090/dify-emulator/v1"
-    assert await ensure_demo_app(moved, settings) is DemoOutcome.MOVED
+    assert await ensure_demo_app(moved, settings) is SeedOutcome.MOVED
     assert await apps(settings) == [(DEMO_APP_NAME, moved)]
 
 
 async def test_no_demo_app_beside_real_apps(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     await run_migrations(settings)
-    engine = create_engine(settings.resolved_database_url)
-    redis, dify = create_redis(settings.redis_url), DifyClient()
-    try:
-        async with unit_of_work(create_sessionmaker(engine)) as session:
-            parameters = ParametersCache(redis, Keys("t:"), dify, 60)
-            service = AppService(
-                AppRepository(session), SecretBox(settings.secret_key), dify, parameters
-            )
-            await service.create(
-                AppCreate(
-                    name="Support bot",
-                    base_url=HttpUrl("https://dify.example.com/v1"),
-                    api_key=SecretStr("app-real"),
-                )
-            )
-    finally:
-        await dify.aclose()
-        await redis.aclose()
-        await engine.dispose()
-    assert await ensure_demo_app("http://127.0.0.1:8080/v1", settings) is DemoOutcome.SKIPPED
+    real = AppSeed(name="Support bot", base_url="https://dify.example.com/v1", api_key="app-real")
+    assert await ensure_app(settings, real) is SeedOutcome.CREATED
+    assert await ensure_demo_app("http://127.0.0.1:8080/v1", settings) is SeedOutcome.SKIPPED
     assert [name for name, _ in await apps(settings)] == ["Support bot"]
