@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rechat_gateway.apps.dependencies import AppServiceDep
 from rechat_gateway.chat.limits import TurnGate
@@ -12,8 +13,16 @@ from rechat_gateway.chat.service import ChatService
 from rechat_gateway.clients import ClientsDep
 from rechat_shared.errors import PayloadTooLarge, UnprocessableEntity
 
+_bearer = HTTPBearer(auto_error=False)
 
-async def get_chat_service(apps: AppServiceDep, clients: ClientsDep) -> ChatService:
+
+async def get_chat_service(
+    apps: AppServiceDep,
+    clients: ClientsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ChatService:
+    # the routes also require ActiveUser, which verified this token
+    token = credentials.credentials if credentials is not None else ""
     settings = clients.settings
     return ChatService(
         settings=settings,
@@ -30,7 +39,7 @@ async def get_chat_service(apps: AppServiceDep, clients: ClientsDep) -> ChatServ
         ),
         bus=clients.bus,
         hub=clients.hub,
-        history=clients.history,
+        history=clients.history.as_caller(token),
         ticker=clients.keepalive,
     )
 

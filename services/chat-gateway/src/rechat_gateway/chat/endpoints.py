@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, status
 
 from rechat_gateway.chat.dependencies import ChatServiceDep, LastEventId, check_body_size
 from rechat_gateway.chat.schemas import ChatMessageCreate, FeedbackCreate, StopResult
@@ -48,12 +48,10 @@ async def resume_stream(
     principal: ActiveUser,
     message_id: str,
     last_event: LastEventId,
-    request: Request,
     service: ChatServiceDep,
 ) -> EventStreamResponse:
     """Resume an answer's stream after `Last-Event-ID` (the whole stream without it)."""
-    authorization = request.headers.get("authorization", "")
-    return await service.resume(principal, message_id, last_event, authorization)
+    return await service.resume(principal, message_id, last_event)
 
 
 @router.post(

@@ -10,8 +10,6 @@ from pydantic import BaseModel, SecretStr
 from rechat_shared.errors import ServiceUnavailable
 from rechat_shared.security import SERVICE_TOKEN_HEADER, service_token
 
-MAX_MESSAGE_PAGES = 50
-
 
 class ConversationInfo(BaseModel):
     """`GET /internal/conversations/{id}` of history."""
@@ -43,31 +41,28 @@ class HistoryClient:
             raise ServiceUnavailable(f"The history service answered {response.status_code}")
         return ConversationInfo.model_validate(response.json())
 
-    async def message(
-        self, authorization: str, conversation_id: str, message_id: str
-    ) -> dict[str, Any] | None:
-        """A stored message, read as the caller from history's public API (used when an
-        answer's replay log has expired)."""
-        url = f"{self._base}/api/conversations/{conversation_id}/messages"
-        cursor: str | None = None
-        for _ in range(MAX_MESSAGE_PAGES):
-            params: dict[str, Any] = {"limit": 100}
-            if cursor:
-                params["cursor"] = cursor
-            try:
-                response = await self._http.get(
-                    url, params=params, headers={"Authorization": authorization}, timeout=5.0
-                )
-            except httpx.HTTPError as exc:
-                raise ServiceUnavailable("The history service is unavailable") from exc
-            if response.status_code != 200:
-                return None
-            page = response.json()
-            for item in page.get("items", []):
-                if item.get("id") == message_id:
-                    found: dict[str, Any] = item
-                    return found
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return None
-        return None
+    def as_caller(self, bearer_token: str) -> CallerHistory:
+        """History's public API, read as the caller (their token, their messages only)."""
+        return CallerHistory(self._base, bearer_token, self._http)
+
+
+class CallerHistory:
+    """What the gateway reads from history's public API on the caller's behalf."""
+
+    def __init__(self, base_url: str, bearer_token: str, http: httpx.AsyncClient) -> None:
+        self._base = base_url
+        self._headers = {"Authorization": f"Bearer {bearer_token}"}
+        self._http = http
+
+    async def message(self, message_id: str) -> dict[str, Any] | None:
+        """A stored message (`GET /api/messages/{id}`), used when an answer's replay log has
+        expired; None when history does not have it (or not for this caller)."""
+        url = f"{self._base}/api/messages/{message_id}"
+        try:
+            response = await self._http.get(url, headers=self._headers, timeout=5.0)
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable("The history service is unavailable") from exc
+        if response.status_code != 200:
+            return None
+        found: dict[str, Any] = response.json()
+        return found

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from rechat_gateway.apps.service import AppService
-from rechat_gateway.chat.history import HistoryClient
+from rechat_gateway.chat.history import CallerHistory
 from rechat_gateway.chat.limits import TurnGate
 from rechat_gateway.chat.ownership import ConversationDirectory
 from rechat_gateway.chat.records import ConversationOwner, MessageRecord, Records
@@ -67,7 +67,7 @@ class ChatService:
     gate: TurnGate
     bus: EventBus
     hub: StreamHub
-    history: HistoryClient
+    history: CallerHistory
     ticker: KeepAliveTicker
 
     async def send(self, principal: Principal, body: ChatMessageCreate) -> EventStreamResponse:
@@ -102,7 +102,7 @@ class ChatService:
         return await self._start(principal, app, turn)
 
     async def resume(
-        self, principal: Principal, message_id: str, last_event_id: int | None, authorization: str
+        self, principal: Principal, message_id: str, last_event_id: int | None
     ) -> EventStreamResponse:
         """Replay after `last_event_id`, then live; from history when the log has expired."""
         record = await self._owned(message_id, principal)
@@ -110,7 +110,7 @@ class ChatService:
         status = await self.hub.status(message_id)
         if not status.exists:
             # no log: not started yet (history has it pending), or the log expired (final)
-            stored = await self.history.message(authorization, record.conversation_id, message_id)
+            stored = await self.history.message(message_id)
             final = final_events(stored, after=last_event_id or 0)
             if final:
                 return EventStreamResponse(
