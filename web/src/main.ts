@@ -1,6 +1,7 @@
 // Entry point: Pinia, router, i18n, theme watcher.
 import { createApp } from 'vue'
 import { createPinia } from 'pinia'
+import '@fontsource-variable/inter'
 import 'katex/dist/katex.min.css'
 import 'vue-sonner/style.css'
 import '@/styles/main.css'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { groupByTime, timeRange } from './dateGroups'
+import { groupByTime, relativeAge, timeRange } from './dateGroups'
 
 const now = new Date(2026, 10, 24, 10, 0) // 24 Nov 2026, 10:00 local
 const at = (y: number, m: number, d: number, h = 12) => new Date(y, m, d, h)
@@ -50,5 +50,21 @@ describe('groupByTime', () => {
       ['month-3', 'ef'],
       ['year-2023', 'g'],
     ])
+  })
+})
+
+describe('relativeAge', () => {
+  const now = new Date('2026-12-03T12:00:00Z')
+  const ago = (ms: number) => relativeAge(new Date(now.getTime() - ms), now)
+  it('shows the compact ages of the sidebar rows', () => {
+    expect(ago(5_000)).toBe('1m')
+    expect(ago(5 * 60_000)).toBe('5m')
+    expect(ago(3 * 3_600_000)).toBe('3h')
+    expect(ago(86_400_000)).toBe('1d')
+    expect(ago(5 * 86_400_000)).toBe('5d')
+    expect(ago(12 * 86_400_000)).toBe('1w')
+    expect(ago(20 * 86_400_000)).toBe('2w')
+    expect(ago(45 * 86_400_000)).toBe('6w')
+    expect(ago(400 * 86_400_000)).toBe('1y')
   })
 })

@@ -49,3 +49,15 @@ export function groupByTime<T>(
   }
   return groups
 }
+
+/** Open WebUI's compact age of a row: 1m, 5h, 3d, 2w, 1y (never less than a minute). */
+export function relativeAge(date: Date, now: Date = new Date()): string {
+  const minutes = Math.max(1, Math.floor((now.getTime() - date.getTime()) / 60_000))
+  if (minutes < 60) return `${minutes}m`
+  const hours = Math.floor(minutes / 60)
+  if (hours < 24) return `${hours}h`
+  const days = Math.floor(hours / 24)
+  if (days < 7) return `${days}d`
+  if (days < 365) return `${Math.floor(days / 7)}w`
+  return `${Math.floor(days / 365)}y`
+}

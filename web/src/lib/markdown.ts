@@ -3,14 +3,31 @@ import MarkdownIt from 'markdown-it'
 import katexModule from '@vscode/markdown-it-katex'
 import hljs from 'highlight.js/lib/common'
 import DOMPurify from 'dompurify'
+import { ICONS } from '@/components/common/icons'
+
+/** The words on the buttons the renderer puts on code blocks, tables and diagrams. */
+export interface RenderLabels {
+  copy: string
+  save: string
+  collapse: string
+  download: string
+}
 
 export interface RenderOptions {
   copyLabel?: string
+  labels?: Partial<RenderLabels>
 }
 
 interface RenderEnv {
   lines: string[]
-  copyLabel: string
+  labels: RenderLabels
+}
+
+const DEFAULT_LABELS: RenderLabels = {
+  copy: 'Copy',
+  save: 'Save',
+  collapse: 'Collapse',
+  download: 'Download',
 }
 
 const md = new MarkdownIt({ html: false, linkify: true, breaks: false })
@@ -33,23 +50,54 @@ function fenceIsClosed(map: [number, number] | null, markup: string, env: Render
   )
 }
 
+/** A toolbar button the chat view wires up by its data attribute (copy, save, collapse, download). */
+function toolButton(action: string, label: string, className: string, icon?: string): string {
+  const face = icon
+    ? `<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.5" class="size-4" aria-hidden="true"><path stroke-linecap="round" stroke-linejoin="round" d="${icon}"/></svg>`
+    : escape(label)
+  return `<button type="button" class="${className}" data-${action} aria-label="${escape(label)}" title="${escape(label)}">${face}</button>`
+}
+
+const CLIPBOARD_ICON = ICONS.clipboard
+const DOWNLOAD_ICON = ICONS.download
+
 md.renderer.rules.fence = (tokens, idx, _options, env: RenderEnv) => {
   const token = tokens[idx]!
   const lang = token.info.trim().split(/\s+/)[0] ?? ''
+  const { labels } = env
   // URI-encoded: DOMPurify drops attribute values containing "-->", which every mermaid arrow has.
   if (lang === 'mermaid' && fenceIsClosed(token.map, token.markup, env)) {
-    return `<div class="mermaid-block" data-mermaid="${encodeURIComponent(token.content)}"></div>`
+    return (
+      `<div class="mermaid-frame"><div class="mermaid-tools">` +
+      toolButton('download-mermaid', labels.download, 'mermaid-tool', DOWNLOAD_ICON) +
+      toolButton('copy-mermaid', labels.copy, 'mermaid-tool', CLIPBOARD_ICON) +
+      `</div><div class="mermaid-block" data-mermaid="${encodeURIComponent(token.content)}"></div></div>`
+    )
   }
   const highlighted =
     lang && hljs.getLanguage(lang)
       ? hljs.highlight(token.content, { language: lang, ignoreIllegals: true }).value
       : escape(token.content)
+  const lineCount = Math.max(1, token.content.replace(/\n$/, '').split('\n').length)
+  const numbers = Array.from({ length: lineCount }, (_, i) => `<span>${i + 1}</span>`).join('')
   return (
-    `<div class="code-block"><div class="code-block-header"><span class="code-block-lang">${escape(lang || 'text')}</span>` +
-    `<button type="button" class="code-block-copy" data-copy-code aria-label="${escape(env.copyLabel)}">${escape(env.copyLabel)}</button></div>` +
-    `<pre><code class="hljs${lang ? ` language-${escape(lang)}` : ''}">${highlighted}</code></pre></div>`
+    `<div class="code-block" data-lang="${escape(lang || 'text')}"><div class="code-block-header"><span class="code-block-lang">${escape(lang || 'text')}</span>` +
+    `<div class="code-block-tools">` +
+    toolButton('collapse-code', labels.collapse, 'code-block-tool') +
+    toolButton('save-code', labels.save, 'code-block-tool') +
+    toolButton('copy-code', labels.copy, 'code-block-copy') +
+    `</div></div><div class="code-block-body"><div class="code-block-lines" aria-hidden="true">${numbers}</div>` +
+    `<pre><code class="hljs${lang ? ` language-${escape(lang)}` : ''}">${highlighted}</code></pre></div></div>`
   )
 }
+
+// Tables sit in a frame with copy and CSV download buttons.
+md.renderer.rules.table_open = (_tokens, _idx, _options, env: RenderEnv) =>
+  `<div class="table-frame"><div class="table-tools">` +
+  toolButton('copy-table', env.labels.copy, 'table-tool', CLIPBOARD_ICON) +
+  toolButton('download-table', env.labels.download, 'table-tool', DOWNLOAD_ICON) +
+  `</div><div class="table-scroll"><table>`
+md.renderer.rules.table_close = () => '</table></div></div>'
 
 DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   if (node.tagName === 'A' && node.getAttribute('href')) {
@@ -63,6 +111,8 @@ export function sanitize(html: string): string {
 }
 
 export function renderMarkdown(source: string, options: RenderOptions = {}): string {
-  const env: RenderEnv = { lines: source.split('\n'), copyLabel: options.copyLabel ?? 'Copy' }
+  const labels = { ...DEFAULT_LABELS, ...options.labels }
+  if (options.copyLabel) labels.copy = options.copyLabel
+  const env: RenderEnv = { lines: source.split('\n'), labels }
   return sanitize(md.render(source, env))
 }

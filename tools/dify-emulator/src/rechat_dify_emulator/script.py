@@ -12,17 +12,37 @@ ECHO_TAIL = (
     " with some extra words"
 )
 
-MARKDOWN_ANSWER = """Here is **markdown** with `inline code`.
+# The reference answer of the Open WebUI comparison screens (markdown-top, markdown-bottom).
+MARKDOWN_ANSWER = """# Release notes
+
+Here is **markdown** with `inline code` and *emphasis*.
+
+## A list
+
+- first item
+- second item with a [link](https://example.com)
+  1. nested one
+  2. nested two
+
+## A table
+
+| Feature | Status | Notes |
+|---------|--------|-------|
+| Tables  | yes    | GFM   |
+| Math    | yes    | KaTeX |
+| Mermaid | yes    | diagrams |
+
+## Code
 
 ```python
 def hello(name: str) -> str:
+    \"\"\"Greet someone.\"\"\"
     return f"Hello, {name}!"
+
+print(hello("world"))
 ```
 
-| Feature | Status |
-|---------|--------|
-| Tables  | yes    |
-| Math    | yes    |
+## Math
 
 Inline math $E = mc^2$ and a block:
 
@@ -30,8 +50,16 @@ $$
 \\int_0^1 x^2 \\, dx = \\frac{1}{3}
 $$
 
-- a list item
-- [a link](https://example.com)
+## Diagram
+
+```mermaid
+graph TD
+    A[User] --> B{Front end}
+    B -->|SSE| C[Gateway]
+    C --> D[Dify]
+```
+
+> A blockquote to finish.
 """
 
 XSS_ANSWER = (
