@@ -1,5 +1,5 @@
 // Browser helpers for the end-to-end tests: Debian's Chromium through playwright-core, polling with deadlines.
-import { mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 
@@ -19,7 +19,7 @@ export const member = {
   password: 'member-password-1',
 }
 
-async function apiLogin(who: { email: string; password: string }): Promise<string> {
+export async function apiLogin(who: { email: string; password: string }): Promise<string> {
   const login = await fetch(`${BASE_URL}/api/auth/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -68,9 +68,14 @@ if (!BASE_URL)
     'Set RECHAT_E2E_URL to the base URL of a running ReChat stack (e.g. http://127.0.0.1:8080).',
   )
 
-export async function launch(): Promise<Browser> {
-  rmSync(ARTIFACTS, { recursive: true, force: true }) // screenshots of this run only
-  mkdirSync(ARTIFACTS, { recursive: true })
+/** Starts Chromium; `artifacts` (a folder under artifacts/) is emptied first: screenshots of this run only. */
+export async function launch(artifacts = ''): Promise<Browser> {
+  const folder = `${ARTIFACTS}${artifacts}`
+  if (artifacts) rmSync(folder, { recursive: true, force: true })
+  else
+    for (const name of readdirSync(ARTIFACTS, { withFileTypes: true }))
+      if (name.isFile()) rmSync(`${ARTIFACTS}${name.name}`)
+  mkdirSync(folder, { recursive: true })
   return chromium.launch({
     executablePath: process.env.RECHAT_E2E_CHROMIUM ?? '/usr/bin/chromium',
     args: [
@@ -206,4 +211,42 @@ export async function openRowMenu(page: Page, title: string): Promise<void> {
   const row = page.getByTestId('chat-row').filter({ hasText: title }).first()
   await row.hover()
   await row.getByTestId('chat-menu').click()
+}
+
+/** An API call as `token`'s user; JSON in and out. */
+export async function api<T>(token: string, path: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(`${BASE_URL}${path}`, {
+    ...init,
+    headers: {
+      'Content-Type': 'application/json',
+      Authorization: `Bearer ${token}`,
+      ...(init.headers ?? {}),
+    },
+  })
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`)
+  return (response.status === 204 ? undefined : await response.json()) as T
+}
+
+/** Asks a question through the API and reads the answer's stream to its end; the conversation id. */
+export async function apiChat(
+  token: string,
+  body: { app_id: string; query: string; conversation_id?: string },
+): Promise<string> {
+  const response = await fetch(`${BASE_URL}/api/chat/messages`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      Accept: 'text/event-stream',
+      Authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify(body),
+  })
+  if (!response.ok) throw new Error(`chat: ${response.status} ${await response.text()}`)
+  const text = await response.text() // the stream ends after `done` or `error`
+  const frames = text.split(/\r?\n\r?\n/).map((frame) => frame.split(/\r?\n/))
+  const start = frames.find((lines) => lines.includes('event: start'))
+  const data = start?.find((line) => line.startsWith('data: '))
+  if (!data || !frames.some((lines) => lines.includes('event: done')))
+    throw new Error(`chat stream incomplete: ${text.slice(-300)}`)
+  return (JSON.parse(data.slice(6)) as { conversation_id: string }).conversation_id
 }

@@ -67,6 +67,18 @@ export const useConversationsStore = defineStore('conversations', () => {
     if (updated.archived) items.value = items.value.filter((c) => c.id !== updated.id)
   }
 
+  /** A chat just started: shown at the top at once, before history has stored it. */
+  function showStarted(conversation: Conversation) {
+    if (find(conversation.id)) return
+    items.value = [conversation, ...items.value]
+  }
+
+  /** A title pushed by the server (Dify's, generated after the first answer). */
+  function retitle(id: string, title: string) {
+    const conversation = find(id)
+    if (conversation) replace({ ...conversation, title })
+  }
+
   const find = (id: string) =>
     items.value.find((c) => c.id === id) ?? pinned.value.find((c) => c.id === id) ?? null
 
@@ -96,6 +108,8 @@ export const useConversationsStore = defineStore('conversations', () => {
     reload,
     loadMore,
     find,
+    showStarted,
+    retitle,
     rename,
     setPinned,
     setArchived,
