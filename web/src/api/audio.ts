@@ -6,19 +6,18 @@ export const audioApi = {
   /** Dify's audio-to-text of the app: the recorded words. */
   speechToText: (appId: string, audio: Blob) => {
     const form = new FormData()
-    form.append('file', audio, 'speech.webm')
-    form.append('app_id', appId)
-    return client.json<{ text: string }>('/api/audio/speech-to-text', {
+    form.append('file', audio, 'speech.wav')
+    return client.json<{ text: string }>(`/api/apps/${encodeURIComponent(appId)}/speech-to-text`, {
       method: 'POST',
       body: form,
     })
   },
   /** Dify's text-to-audio of the app for an answer: audio to play. */
-  textToSpeech: async (appId: string, messageId: string, text: string): Promise<Blob> => {
-    const response = await client.send('/api/audio/text-to-speech', {
+  textToSpeech: async (appId: string, text: string): Promise<Blob> => {
+    const response = await client.send(`/api/apps/${encodeURIComponent(appId)}/text-to-speech`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ app_id: appId, message_id: messageId, text }),
+      body: JSON.stringify({ text }),
     })
     if (!response.ok) throw await toApiError(response)
     return response.blob()

@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 
 from rechat_gateway.apps.cache import AppCache
 from rechat_gateway.apps.endpoints import router as apps_router
+from rechat_gateway.audio.endpoints import router as audio_router
 from rechat_gateway.chat.endpoints import router as chat_router
 from rechat_gateway.chat.failures import FailedRequests
 from rechat_gateway.chat.history import HistoryClient
@@ -149,6 +150,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=uploads)
     app.add_exception_handler(RedisError, _redis_unavailable)
     app.include_router(apps_router)
+    app.include_router(audio_router)
     app.include_router(chat_router)
     app.include_router(files_router)
     return app

@@ -36,6 +36,7 @@ from rechat_shared.dify.schemas import (
     Conversation,
     ConversationPage,
     MessagePage,
+    Transcript,
     UploadedFile,
     WorkflowRunData,
     WorkflowRunRequest,
@@ -294,6 +295,23 @@ class DifyClient:
             UploadedFile, app, "POST", "/files/upload", files=files, data={"user": user}
         )
 
+    async def audio_to_text(
+        self, app: DifyApp, user: str, filename: str, content: bytes, mime_type: str
+    ) -> Transcript:
+        """``POST /audio-to-text`` (multipart): the words of a recording, if the app enables it."""
+        files = {"file": (filename, content, mime_type)}
+        return await self._call(
+            Transcript, app, "POST", "/audio-to-text", files=files, data={"user": user}, slow=True
+        )
+
+    async def text_to_audio(
+        self, app: DifyApp, user: str, *, text: str | None, message_id: str | None
+    ) -> tuple[bytes, str]:
+        """``POST /text-to-audio``: speech of a text or a stored answer, and its content type."""
+        body = _params(user=user, text=text, message_id=message_id)
+        response = await self._request(app, "POST", "/text-to-audio", slow=True, json=body)
+        return response.content, response.headers.get("content-type", "audio/mpeg")
+
     # -- plumbing --------------------------------------------------------------------------------
 
     async def _call(
@@ -305,9 +323,19 @@ class DifyClient:
         except ValidationError as exc:
             raise DifyProtocolError(f"unexpected {path} answer: {exc.errors()[0]['msg']}") from None
 
-    async def _json(
+    async def _json(self, app: DifyApp, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self._request(app, method, path, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise DifyProtocolError(f"{path} answered non-JSON") from None
+
+    async def _request(
         self, app: DifyApp, method: str, path: str, *, slow: bool = False, **kwargs: Any
-    ) -> Any:
+    ) -> httpx.Response:
+        """One call; a transport failure or a 4xx/5xx answer raises the matching DifyError."""
         timeout = self._http.timeout
         if slow:
             t = self.timeouts
@@ -324,12 +352,7 @@ class DifyClient:
             raise DifyTransportError(f"{type(exc).__name__} calling {path}: {exc}") from None
         if response.status_code >= 400:
             raise error_from_response(response, response.content)
-        if response.status_code == 204 or not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise DifyProtocolError(f"{path} answered non-JSON") from None
+        return response
 
 
 def _auth(app: DifyApp) -> dict[str, str]:

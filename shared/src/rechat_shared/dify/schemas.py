@@ -195,6 +195,12 @@ class AppSite(DifyModel):
     default_language: str | None = None
 
 
+class Transcript(DifyModel):
+    """Answer of ``POST /audio-to-text``."""
+
+    text: str
+
+
 class UploadedFile(DifyModel):
     """Answer of ``POST /files/upload``."""
 

@@ -36,6 +36,10 @@ class App(BaseModel):
     user_input_form: list[dict[str, Any]] = Field(default_factory=list)
     file_upload: dict[str, Any] | None = None
     suggested_questions_after_answer: bool = False
+    speech_to_text: bool = False
+    """Dify's audio-to-text is on: the mic transcribes through `/api/apps/{id}/speech-to-text`."""
+    text_to_speech: bool = False
+    """Dify's text-to-audio is on: answers are read aloud via `/api/apps/{id}/text-to-speech`."""
 
 
 class AdminApp(BaseModel):

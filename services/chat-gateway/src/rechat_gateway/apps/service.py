@@ -191,7 +191,7 @@ class AppService:
 
 
 def _describe(app: AppRow, parameters: dict[str, Any]) -> App:
-    after_answer = parameters.get("suggested_questions_after_answer") or {}
+    after_answer = parameters.get("suggested_questions_after_answer")
     return App.model_validate(
         {
             "id": app.id,
@@ -203,11 +203,16 @@ def _describe(app: AppRow, parameters: dict[str, Any]) -> App:
             "suggested_questions": parameters.get("suggested_questions") or [],
             "user_input_form": parameters.get("user_input_form") or [],
             "file_upload": parameters.get("file_upload"),
-            "suggested_questions_after_answer": bool(
-                isinstance(after_answer, dict) and after_answer.get("enabled")
-            ),
+            "suggested_questions_after_answer": _enabled(after_answer),
+            "speech_to_text": _enabled(parameters.get("speech_to_text")),
+            "text_to_speech": _enabled(parameters.get("text_to_speech")),
         }
     )
+
+
+def _enabled(feature: object) -> bool:
+    """A Dify feature switch: `{"enabled": true, ...}`."""
+    return isinstance(feature, dict) and bool(feature.get("enabled"))
 
 
 def _reason(exc: DifyError) -> str:

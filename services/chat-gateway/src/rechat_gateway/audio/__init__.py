@@ -1,0 +1,1 @@
+"""An app's voice through Dify: speech to text and text to speech."""
