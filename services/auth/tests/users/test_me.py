@@ -118,3 +118,20 @@ async def test_a_burst_beyond_the_redis_pool_waits_instead_of_failing(
         *(client.get("/api/auth/me", headers=member.headers) for _ in range(150))
     )
     assert {response.status_code for response in responses} == {200}
+
+
+async def test_a_pending_account_learns_whom_to_contact(
+    client: httpx.AsyncClient, make_user: MakeUser, admin: Account
+) -> None:
+    waiting = await make_user("pending")
+    response = await client.get("/api/auth/me/admin", headers=waiting.headers)
+    assert response.status_code == 200, response.text
+    contact = response.json()
+    assert set(contact) == {"name", "email"}
+    # The longest-serving active admin: this test's admin unless an older one exists.
+    listed = await client.get(
+        "/api/admin/users", params={"q": contact["email"]}, headers=admin.headers
+    )
+    (found,) = [u for u in listed.json()["items"] if u["email"] == contact["email"]]
+    assert (found["role"], found["active"], found["name"]) == ("admin", True, contact["name"])
+    assert (await client.get("/api/auth/me/admin")).status_code == 401

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response, status
 from rechat_auth.dependencies import RuntimeDep, UnitOfWorkDep
 from rechat_auth.sessions.cookies import RefreshCookie
 from rechat_auth.sessions.service import SessionService
-from rechat_auth.users.schemas import PasswordChange, User, UserUpdate
+from rechat_auth.users.schemas import AdminContact, PasswordChange, User, UserUpdate
 from rechat_auth.users.service import UserService
 from rechat_shared.errors import error_responses
 from rechat_shared.security import ActiveUser, CurrentPrincipal
@@ -19,6 +19,15 @@ router = APIRouter(prefix="/api/auth/me", tags=["me"])
 async def read_me(principal: CurrentPrincipal, work: UnitOfWorkDep, runtime: RuntimeDep) -> User:
     """The signed-in account (pending accounts too, so the app can say they wait)."""
     return User.model_validate(await UserService(work, runtime).current(principal))
+
+
+@router.get("/admin", response_model=AdminContact, responses=error_responses(401, 403, 404))
+async def read_admin_contact(
+    principal: CurrentPrincipal, work: UnitOfWorkDep, runtime: RuntimeDep
+) -> AdminContact:
+    """The admin to ask for access (pending accounts too: their waiting screen names them)."""
+    admin = await UserService(work, runtime).admin_contact(principal)
+    return AdminContact.model_validate(admin)
 
 
 @router.patch("", response_model=User, responses=error_responses(401, 403))

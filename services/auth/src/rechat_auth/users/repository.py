@@ -56,6 +56,16 @@ class UserRepository:
             statement = statement.with_for_update(read=True)
         return (await self.session.execute(statement)).first() is not None
 
+    async def first_admin(self) -> User | None:
+        """The longest-serving active admin: whom a pending account is told to contact."""
+        statement = (
+            select(User)
+            .where(User.role == "admin", User.active.is_(True))
+            .order_by(User.created_at, User.id)
+            .limit(1)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
     async def active_admin_ids(self) -> list[str]:
         """The active admins, row-locked so two concurrent demotions cannot both pass."""
         statement = (

@@ -82,6 +82,15 @@ class User(BaseModel):
     last_login_at: datetime | None
 
 
+class AdminContact(BaseModel):
+    """The admin a pending account is told to contact (name and email only)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    email: str
+
+
 class UserCreate(BaseModel):
     email: Email
     password: Password

@@ -20,6 +20,7 @@ from rechat_shared.errors import (
     AccountDisabled,
     EmailTaken,
     InvalidToken,
+    NotFound,
     SignupClosed,
     WrongPassword,
 )
@@ -112,6 +113,14 @@ class UserService:
         if not user.active:
             raise AccountDisabled()
         return user
+
+    async def admin_contact(self, principal: Principal) -> User:
+        """Whom the caller (a pending account, typically) should ask for access."""
+        await self.current(principal)
+        admin = await self.users.first_admin()
+        if admin is None:
+            raise NotFound("No active admin")
+        return admin
 
     async def rename(self, principal: Principal, name: str) -> User:
         user = await self.current(principal)
