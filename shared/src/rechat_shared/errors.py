@@ -137,6 +137,11 @@ class FileRejected(BadRequest):
     default_detail = "Dify refused the file"
 
 
+class SpeechRejected(BadRequest):
+    code = "speech_rejected"
+    default_detail = "Dify refused the speech request (is the app's voice feature on?)"
+
+
 class WrongPassword(BadRequest):
     code = "wrong_password"
     default_detail = "The current password is wrong"
@@ -250,6 +255,11 @@ class ConversationBusy(Conflict):
 class GroupExists(Conflict):
     code = "group_exists"
     default_detail = "A group of that name exists"
+
+
+class MessageGenerating(Conflict):
+    code = "message_generating"
+    default_detail = "The answer is still being generated"
 
 
 class FolderExists(Conflict):

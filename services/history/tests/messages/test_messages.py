@@ -55,3 +55,49 @@ async def test_a_finished_answer_carries_everything(
     assert answer["suggested_questions"] == ["And then?"]
     assert answer["timings"]["finished_at"] is not None
     assert answer["error"] is None
+
+
+async def test_a_user_edits_a_question_and_an_answer_and_the_edit_stays(
+    client: httpx.AsyncClient, keyring: KeyRing, ingest, script: ChatScript
+) -> None:
+    headers = keyring.headers(USER)
+    conversation_id = new_id()
+    request, completed = script.turn(USER, conversation_id, "the question", "the answer")
+    await ingest([request, completed])
+    question = await client.patch(
+        f"/api/messages/{request.user_message_id}",
+        json={"content": "a better question"},
+        headers=headers,
+    )
+    assert question.status_code == 200, question.text
+    answer = await client.patch(
+        f"/api/messages/{request.message_id}", json={"content": "my own answer"}, headers=headers
+    )
+    assert answer.json()["content"] == "my own answer"
+    await ingest([completed])  # a redelivered completion does not undo the edit
+    page = (
+        await client.get(f"/api/conversations/{conversation_id}/messages", headers=headers)
+    ).json()
+    assert [m["content"] for m in page["items"]] == ["a better question", "my own answer"]
+
+
+async def test_an_edit_is_refused_while_generating_or_for_someone_else(
+    client: httpx.AsyncClient, keyring: KeyRing, ingest, script: ChatScript
+) -> None:
+    pending = script.request(USER, new_id(), "still thinking")
+    await ingest([pending])
+    url = f"/api/messages/{pending.message_id}"
+    busy = await client.patch(url, json={"content": "x"}, headers=keyring.headers(USER))
+    assert (busy.status_code, busy.json()["error"]) == (409, "message_generating")
+    other = await client.patch(
+        f"/api/messages/{pending.user_message_id}",
+        json={"content": "x"},
+        headers=keyring.headers("someone-else"),
+    )
+    assert (other.status_code, other.json()["error"]) == (404, "message_not_found")
+    empty = await client.patch(
+        f"/api/messages/{pending.user_message_id}",
+        json={"content": ""},
+        headers=keyring.headers(USER),
+    )
+    assert empty.status_code == 422

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from rechat_history.conversations.dependencies import OwnedConversation
 from rechat_history.messages import service
-from rechat_history.messages.schemas import Message
+from rechat_history.messages.schemas import Message, MessageUpdate
 from rechat_history.pagination import MAX_CURSOR_LENGTH, Page
 from rechat_shared.db import SessionDep
 from rechat_shared.errors import error_responses
@@ -34,3 +34,17 @@ async def get_message(
 ) -> Message:
     """One of my messages (to poll an answer's final state)."""
     return await service.get_owned(session, principal.user_id, message_id)
+
+
+@router.patch(
+    "/api/messages/{message_id}", response_model=Message, responses=error_responses(409, 422)
+)
+async def edit_message(
+    message_id: Annotated[str, Path(max_length=64)],
+    change: MessageUpdate,
+    principal: ActiveUser,
+    session: SessionDep,
+) -> Message:
+    """Replace the text of one of my messages (a question saved without asking again, an
+    edited answer); Dify's own memory of the conversation is not changed."""
+    return await service.edit_owned(session, principal.user_id, message_id, change)

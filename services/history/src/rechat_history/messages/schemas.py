@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from rechat_history.models import Message as MessageRow
 from rechat_history.models import MessageFeedback
@@ -21,6 +21,14 @@ class MessageError(BaseModel):
 class Feedback(BaseModel):
     rating: Literal["like", "dislike"] | None
     content: str | None = None
+
+
+class MessageUpdate(BaseModel):
+    """A user's edit of a message's text (a question kept without asking again, or an answer)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content: str = Field(min_length=1, max_length=100_000)
 
 
 class Message(BaseModel):

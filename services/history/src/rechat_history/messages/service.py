@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rechat_history.messages import repository
-from rechat_history.messages.schemas import Message
+from rechat_history.messages.schemas import Message, MessageUpdate
 from rechat_history.models import Conversation
 from rechat_history.pagination import Page, cursor_time, decode_cursor, encode_cursor
-from rechat_shared.errors import InvalidCursor, MessageNotFound
+from rechat_shared.errors import InvalidCursor, MessageGenerating, MessageNotFound
 
 
 def _after(cursor: str | None) -> tuple[datetime, int, str] | None:
@@ -41,3 +41,18 @@ async def get_owned(session: AsyncSession, user_id: str, message_id: str) -> Mes
     if found is None:
         raise MessageNotFound()
     return Message.from_row(*found)
+
+
+async def edit_owned(
+    session: AsyncSession, user_id: str, message_id: str, change: MessageUpdate
+) -> Message:
+    """The user's own text replaces the stored one; an answer still being generated cannot be."""
+    found = await repository.owned(session, user_id, message_id)
+    if found is None:
+        raise MessageNotFound()
+    message, feedback = found
+    if message.status == "pending":
+        raise MessageGenerating()
+    message.content = change.content
+    await session.flush()
+    return Message.from_row(message, feedback)
