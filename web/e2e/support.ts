@@ -71,6 +71,7 @@ if (!BASE_URL)
 /** Starts Chromium; `artifacts` (a folder under artifacts/) is emptied first: screenshots of this run only. */
 export async function launch(artifacts = ''): Promise<Browser> {
   const folder = `${ARTIFACTS}${artifacts}`
+  mkdirSync(ARTIFACTS, { recursive: true })
   if (artifacts) rmSync(folder, { recursive: true, force: true })
   else
     for (const name of readdirSync(ARTIFACTS, { withFileTypes: true }))

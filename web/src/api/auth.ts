@@ -1,6 +1,13 @@
 // auth service: sign in/up, session refresh, own account.
 import { http } from './client'
-import type { AuthConfig, Session, User } from './types'
+import type {
+  AdminContact,
+  AuthConfig,
+  Preferences,
+  PreferencesUpdate,
+  Session,
+  User,
+} from './types'
 
 export const authApi = {
   config: () => http.json<AuthConfig>('/api/auth/config'),
@@ -11,7 +18,11 @@ export const authApi = {
   refresh: () => http.refresh(),
   logout: () => http.json<void>('/api/auth/logout', { method: 'POST' }),
   me: () => http.json<User>('/api/auth/me'),
+  adminContact: () => http.json<AdminContact>('/api/auth/me/admin'),
   updateMe: (name: string) => http.json<User>('/api/auth/me', { method: 'PATCH', body: { name } }),
+  preferences: () => http.json<Preferences>('/api/auth/me/preferences'),
+  updatePreferences: (change: PreferencesUpdate) =>
+    http.json<Preferences>('/api/auth/me/preferences', { method: 'PATCH', body: change }),
   changePassword: (current_password: string, new_password: string) =>
     http.json<void>('/api/auth/me/password', {
       method: 'POST',

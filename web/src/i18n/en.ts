@@ -28,6 +28,10 @@ export default {
     name: 'Name',
     email: 'Email',
     password: 'Password',
+    showPassword: 'Show password',
+    hidePassword: 'Hide password',
+    wrongPassword:
+      'The email or password provided is incorrect. Please check for typos and try logging in again.',
     namePlaceholder: 'Enter Your Full Name',
     emailPlaceholder: 'Enter Your Email',
     passwordPlaceholder: 'Enter Your Password',
@@ -46,6 +50,7 @@ export default {
     checkAgain: 'Check Again',
     signOut: 'Sign Out',
     stillPending: 'Your account is still pending.',
+    adminContact: 'Admin: {name} ({email})',
     signInAgain: 'Your account was updated. Please sign in again.',
     disabled: 'This account is disabled.',
   },

@@ -23,6 +23,10 @@ const zhCN: MessageSchema = {
     error: '出错了',
   },
   auth: {
+    adminContact: '管理员：{name}（{email}）',
+    showPassword: '显示密码',
+    hidePassword: '隐藏密码',
+    wrongPassword: '邮箱或密码不正确，请检查是否有拼写错误后再试。',
     signInTitle: '登录 {name}',
     signUpTitle: '注册 {name}',
     getStarted: '开始使用 {name}',

@@ -1,17 +1,15 @@
 // The Dify apps the user may chat with, which one is selected, and the user's default app
-// (remembered in this browser per user: no server-side preference exists for it).
+// (the server-side preference `default_app_id`, so it follows the user to every device).
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { appsApi } from '@/api/apps'
+import { authApi } from '@/api/auth'
 import type { App } from '@/api/types'
-
-const defaultKey = (userId: string) => `default-app:${userId}`
 
 export const useAppsStore = defineStore('apps', () => {
   const apps = ref<App[]>([])
   const loaded = ref(false)
   const selectedId = ref<string | null>(localStorage.getItem('app'))
-  const userId = ref<string | null>(null)
   const defaultId = ref<string | null>(null)
 
   const selected = computed<App | null>(
@@ -28,17 +26,15 @@ export const useAppsStore = defineStore('apps', () => {
     localStorage.setItem('app', id)
   }
 
-  /** The signed-in user: their default app is selected for a new chat. */
-  function forUser(id: string | null) {
-    userId.value = id
-    defaultId.value = id ? localStorage.getItem(defaultKey(id)) : null
-    if (defaultId.value) select(defaultId.value)
+  /** Reads the user's default app; it is selected for a new chat. */
+  async function loadDefault() {
+    defaultId.value = (await authApi.preferences()).default_app_id ?? null
+    selectDefault()
   }
 
-  function setDefault(id: string) {
-    if (!userId.value) return
-    localStorage.setItem(defaultKey(userId.value), id)
-    defaultId.value = id
+  async function setDefault(id: string) {
+    const preferences = await authApi.updatePreferences({ default_app_id: id })
+    defaultId.value = preferences.default_app_id ?? null
     select(id)
   }
 
@@ -58,7 +54,7 @@ export const useAppsStore = defineStore('apps', () => {
     defaultId,
     load,
     select,
-    forUser,
+    loadDefault,
     setDefault,
     selectDefault,
     byId,

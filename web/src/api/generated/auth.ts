@@ -266,6 +266,26 @@ export interface paths {
     patch: operations['update_me_api_auth_me_patch']
     trace?: never
   }
+  '/api/auth/me/admin': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Read Admin Contact
+     * @description The admin to ask for access (pending accounts too: their waiting screen names them).
+     */
+    get: operations['read_admin_contact_api_auth_me_admin_get']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/api/auth/me/password': {
     parameters: {
       query?: never
@@ -354,6 +374,16 @@ export interface paths {
 export type webhooks = Record<string, never>
 export interface components {
   schemas: {
+    /**
+     * AdminContact
+     * @description The admin a pending account is told to contact (name and email only).
+     */
+    AdminContact: {
+      /** Email */
+      email: string
+      /** Name */
+      name: string
+    }
     /**
      * AdminUserCreate
      * @description An account the admin adds by hand ("Add User"); sign-up rules do not apply.
@@ -1934,6 +1964,71 @@ export interface operations {
         }
         content: {
           'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  read_admin_contact_api_auth_me_admin_get: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['AdminContact']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
         }
       }
       /** @description A dependency is unavailable */

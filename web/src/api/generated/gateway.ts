@@ -94,6 +94,46 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/api/apps/{app_id}/speech-to-text': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Speech To Text
+     * @description Transcribe a recording with the app's Dify audio-to-text (the app must enable it).
+     */
+    post: operations['speech_to_text_api_apps__app_id__speech_to_text_post']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/apps/{app_id}/text-to-speech': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Text To Speech
+     * @description Read a text aloud with the app's Dify text-to-audio (the app must enable it).
+     */
+    post: operations['text_to_speech_api_apps__app_id__text_to_speech_post']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/api/chat/messages': {
     parameters: {
       query?: never
@@ -281,6 +321,11 @@ export interface components {
       name: string
       /** Opening Statement */
       opening_statement: string | null
+      /**
+       * Speech To Text
+       * @default false
+       */
+      speech_to_text: boolean
       /** Suggested Questions */
       suggested_questions: string[]
       /**
@@ -288,6 +333,11 @@ export interface components {
        * @default false
        */
       suggested_questions_after_answer: boolean
+      /**
+       * Text To Speech
+       * @default false
+       */
+      text_to_speech: boolean
       /** User Input Form */
       user_input_form: {
         [key: string]: unknown
@@ -368,6 +418,11 @@ export interface components {
       /** Visible To Roles */
       visible_to_roles?: ('admin' | 'user' | 'pending')[] | null
     }
+    /** Body_speech_to_text_api_apps__app_id__speech_to_text_post */
+    Body_speech_to_text_api_apps__app_id__speech_to_text_post: {
+      /** File */
+      file: string
+    }
     /** Body_upload_file_api_files_post */
     Body_upload_file_api_files_post: {
       /** App Id */
@@ -437,6 +492,22 @@ export interface components {
       content?: string | null
       /** Rating */
       rating: ('like' | 'dislike') | null
+    }
+    /**
+     * SpeechRequest
+     * @description A text (an answer) to read aloud with the app's voice.
+     */
+    SpeechRequest: {
+      /** Text */
+      text: string
+    }
+    /**
+     * SpeechText
+     * @description What Dify heard in a recording.
+     */
+    SpeechText: {
+      /** Text */
+      text: string
     }
     /** StopResult */
     StopResult: {
@@ -991,6 +1062,202 @@ export interface operations {
       }
       /** @description Not found */
       404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  speech_to_text_api_apps__app_id__speech_to_text_post: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        app_id: string
+      }
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'multipart/form-data': components['schemas']['Body_speech_to_text_api_apps__app_id__speech_to_text_post']
+      }
+    }
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['SpeechText']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description An upstream service failed */
+      502: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  text_to_speech_api_apps__app_id__text_to_speech_post: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        app_id: string
+      }
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SpeechRequest']
+      }
+    }
+    responses: {
+      /** @description The spoken text */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'audio/mpeg': unknown
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description An upstream service failed */
+      502: {
         headers: {
           [name: string]: unknown
         }

@@ -279,7 +279,12 @@ export interface paths {
     delete?: never
     options?: never
     head?: never
-    patch?: never
+    /**
+     * Edit Message
+     * @description Replace the text of one of my messages (a question saved without asking again, an
+     *     edited answer); Dify's own memory of the conversation is not changed.
+     */
+    patch: operations['edit_message_api_messages__message_id__patch']
     trace?: never
   }
   '/api/shares': {
@@ -530,6 +535,14 @@ export interface components {
       code: string
       /** Message */
       message: string
+    }
+    /**
+     * MessageUpdate
+     * @description A user's edit of a message's text (a question kept without asking again, or an answer).
+     */
+    MessageUpdate: {
+      /** Content */
+      content: string
     }
     /** Page[Conversation] */
     Page_Conversation_: {
@@ -2029,6 +2042,95 @@ export interface operations {
         }
       }
       /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  edit_message_api_messages__message_id__patch: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        message_id: string
+      }
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['MessageUpdate']
+      }
+    }
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Message']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Invalid payload */
       422: {
         headers: {
           [name: string]: unknown
