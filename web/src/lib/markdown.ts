@@ -1,4 +1,10 @@
 // Markdown → sanitised HTML: markdown-it (raw HTML off), highlight.js, KaTeX, Mermaid placeholders, DOMPurify.
+//
+// Remote images never load on their own: an answer steered by prompt injection could otherwise
+// send the conversation to any server in an image URL, with no click. An image shows at once
+// only when it is inline data or comes from a host the operator allowed (RECHAT_IMAGE_HOSTS,
+// served by /api/auth/config and also the CSP's img-src); any other becomes a link naming its
+// host, which the reader may open in a new tab.
 import MarkdownIt from 'markdown-it'
 import katexModule from '@vscode/markdown-it-katex'
 import hljs from 'highlight.js/lib/common'
@@ -37,6 +43,46 @@ const katexPlugin =
 md.use(katexPlugin, { throwOnError: false })
 
 const escape = (text: string) => md.utils.escapeHtml(text)
+
+let imageHosts = new Set<string>()
+
+/** The hosts whose images answers show at once (from the sign-in config). */
+export function setImageHosts(hosts: readonly string[]): void {
+  imageHosts = new Set(hosts.map((host) => host.toLowerCase()))
+}
+
+/** Whether an image at `src` may load without the reader asking for it. */
+export function imageMayLoad(src: string): boolean {
+  if (/^data:image\//i.test(src)) return true
+  try {
+    const url = new URL(src)
+    return url.protocol === 'https:' && imageHosts.has(url.host.toLowerCase())
+  } catch {
+    return false // relative or unparsable: not an image we load on our own either
+  }
+}
+
+function hostOf(src: string): string {
+  try {
+    return new URL(src).host
+  } catch {
+    return src
+  }
+}
+
+md.renderer.rules.image = (tokens, idx, options, env, self) => {
+  const token = tokens[idx]!
+  const src = token.attrGet('src') ?? ''
+  if (imageMayLoad(src)) {
+    token.attrSet('referrerpolicy', 'no-referrer')
+    return self.renderToken(tokens, idx, options)
+  }
+  const alt = self.renderInlineAsText(token.children ?? [], options, env) || 'image'
+  return (
+    `<a class="remote-image" href="${escape(src)}" title="${escape(src)}">` +
+    `${escape(alt)} <span class="remote-image-host">(${escape(hostOf(src))})</span></a>`
+  )
+}
 
 /** markdown-it lets an unclosed fence run to the end; its closing line is then missing. */
 function fenceIsClosed(map: [number, number] | null, markup: string, env: RenderEnv): boolean {
@@ -100,6 +146,11 @@ md.renderer.rules.table_open = (_tokens, _idx, _options, env: RenderEnv) =>
 md.renderer.rules.table_close = () => '</table></div></div>'
 
 DOMPurify.addHook('afterSanitizeAttributes', (node) => {
+  // whatever produced it (KaTeX, a renderer bug), no image the policy above refuses reaches the page
+  if (node.tagName === 'IMG' && !imageMayLoad(node.getAttribute('src') ?? '')) {
+    node.removeAttribute('src')
+    node.removeAttribute('srcset')
+  }
   if (node.tagName === 'A' && node.getAttribute('href')) {
     node.setAttribute('target', '_blank')
     node.setAttribute('rel', 'noopener noreferrer')
@@ -107,7 +158,10 @@ DOMPurify.addHook('afterSanitizeAttributes', (node) => {
 })
 
 export function sanitize(html: string): string {
-  return DOMPurify.sanitize(html, { ADD_ATTR: ['target'], FORBID_TAGS: ['style', 'form', 'input'] })
+  return DOMPurify.sanitize(html, {
+    ADD_ATTR: ['target', 'referrerpolicy'],
+    FORBID_TAGS: ['style', 'form', 'input'],
+  })
 }
 
 export function renderMarkdown(source: string, options: RenderOptions = {}): string {

@@ -3,6 +3,7 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { authApi } from '@/api/auth'
 import { bindSessionCallbacks, http } from '@/api/client'
+import { setImageHosts } from '@/lib/markdown'
 import type { AuthConfig, Session, User } from '@/api/types'
 
 export const useAuthStore = defineStore('auth', () => {
@@ -43,6 +44,7 @@ export const useAuthStore = defineStore('auth', () => {
     config.value = await authApi
       .config()
       .catch(() => ({ signup_open: true, has_users: true, image_hosts: [] }))
+    setImageHosts(config.value.image_hosts ?? [])
   }
 
   async function login(email: string, password: string) {

@@ -60,6 +60,20 @@ async def test_hidden_or_unknown_apps_do_not_exist_for_the_caller(
         ({"inputs": {"topic": "x" * 300}}, 413),
         ({"files": [{"upload_file_id": "f"}] * 3}, 422),
         ({"files": [{"transfer_method": "remote_url"}]}, 422),
+        *(
+            ({"files": [{"transfer_method": "remote_url", "url": url}]}, 422)
+            for url in (
+                "http://169.254.169.254/latest/meta-data/",  # the cloud's metadata endpoint
+                "http://127.0.0.1:6379/",
+                "http://[::1]/x.png",
+                "http://10.0.0.5/internal.pdf",
+                "http://localhost/x.png",
+                "http://printer.local/x.png",
+                "https://user:pass@example.com/x.png",
+                "file:///etc/passwd",
+                "gopher://example.com/",
+            )
+        ),
         ({"unknown": 1}, 422),
     ],
 )
