@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -73,65 +73,71 @@ async def broker_connected(bus: EventBus) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Clients are born here and closed in reverse order by one exit stack: a close that fails
+    does not keep the others open."""
     settings: GatewaySettings = app.state.settings
-    engine = create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
-    if settings.migrate_on_start:
-        await upgrade(engine, MIGRATIONS, VERSION_TABLE)
-    redis = create_redis(
-        settings.redis_url,
-        max_connections=256,
-        health_check_seconds=settings.redis_health_check_seconds,
-    )
-    keys = Keys(settings.redis_prefix)
-    http = httpx.AsyncClient()
-    dify = DifyClient()
-    bus = create_bus(settings.rabbitmq_url, settings.rabbitmq_prefix)
-    hub = create_stream_hub(
-        settings.redis_url,
-        settings.redis_prefix,
-        health_check_seconds=settings.redis_health_check_seconds,
-    )
-    records = Records(redis, keys, settings.message_record_seconds)
-    keepalive = KeepAliveTicker(settings.keepalive_seconds)
-    history = HistoryClient(settings.history_internal_url, settings.secret_key, http)
-    jwks = JWKSCache(settings.jwks_url, http, ttl=settings.jwks_cache_seconds)
-    app.state.sessions = create_sessionmaker(engine)
-    app.state.token_verifier = TokenVerifier(jwks, settings, redis, keys)
-    app.state.clients = GatewayClients(
-        settings=settings,
-        redis=redis,
-        keys=keys,
-        box=SecretBox(settings.secret_key),
-        dify=dify,
-        bus=bus,
-        hub=hub,
-        records=records,
-        history=history,
-        conversations=ConversationDirectory(records, history, settings.ownership_cache_seconds),
-        app_cache=AppCache(),
-        keepalive=keepalive,
-    )
-    app.state.readiness_checks.update(
-        {
-            "database": lambda: ping(engine),
-            "redis": redis.ping,
-            "broker": lambda: broker_connected(bus),
-        }
-    )
-    connecting = asyncio.create_task(keep_connecting(bus, FailedRequests(hub, redis, keys)))
-    try:
+    async with AsyncExitStack() as stack:
+        engine = create_engine(
+            settings.resolved_database_url, pool_size=settings.database_pool_size
+        )
+        stack.push_async_callback(engine.dispose)
+        if settings.migrate_on_start:
+            await upgrade(engine, MIGRATIONS, VERSION_TABLE)
+        redis = create_redis(
+            settings.redis_url,
+            max_connections=256,
+            health_check_seconds=settings.redis_health_check_seconds,
+        )
+        stack.push_async_callback(redis.aclose)
+        http = await stack.enter_async_context(httpx.AsyncClient())
+        dify = DifyClient()
+        stack.push_async_callback(dify.aclose)
+        hub = create_stream_hub(
+            settings.redis_url,
+            settings.redis_prefix,
+            health_check_seconds=settings.redis_health_check_seconds,
+        )
+        stack.push_async_callback(hub.close)
+        bus = create_bus(settings.rabbitmq_url, settings.rabbitmq_prefix)
+        stack.push_async_callback(bus.close)
+        keepalive = KeepAliveTicker(settings.keepalive_seconds)
+        stack.push_async_callback(keepalive.close)
+        keys = Keys(settings.redis_prefix)
+        records = Records(redis, keys, settings.message_record_seconds)
+        history = HistoryClient(settings.history_internal_url, settings.secret_key, http)
+        jwks = JWKSCache(settings.jwks_url, http, ttl=settings.jwks_cache_seconds)
+        app.state.sessions = create_sessionmaker(engine)
+        app.state.token_verifier = TokenVerifier(jwks, settings, redis, keys)
+        app.state.clients = GatewayClients(
+            settings=settings,
+            redis=redis,
+            keys=keys,
+            box=SecretBox(settings.secret_key),
+            dify=dify,
+            bus=bus,
+            hub=hub,
+            records=records,
+            history=history,
+            conversations=ConversationDirectory(records, history, settings.ownership_cache_seconds),
+            app_cache=AppCache(),
+            keepalive=keepalive,
+        )
+        app.state.readiness_checks.update(
+            {
+                "database": lambda: ping(engine),
+                "redis": redis.ping,
+                "broker": lambda: broker_connected(bus),
+            }
+        )
+        connecting = asyncio.create_task(keep_connecting(bus, FailedRequests(hub, redis, keys)))
+        stack.push_async_callback(_cancel, connecting)
         yield
-    finally:
-        connecting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await connecting
-        await keepalive.close()
-        await bus.close()
-        await hub.close()
-        await dify.aclose()
-        await http.aclose()
-        await redis.aclose()
-        await engine.dispose()
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _redis_unavailable(_: Request, exc: Exception) -> JSONResponse:
