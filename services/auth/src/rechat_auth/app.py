@@ -114,8 +114,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = AuthRuntime.build(settings, sessions, redis, keyring, bus)
         await stack.enter_async_context(_background(runtime, bus))
         app.state.sessions = sessions
-        app.state.keyring = keyring
-        app.state.auth = runtime
+        app.state.clients = runtime
         app.state.token_verifier = TokenVerifier(keyring, settings, redis, runtime.keys)
         app.state.readiness_checks.update(
             {

@@ -38,7 +38,7 @@ async def get_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
 
 
 def get_runtime(request: Request) -> AuthRuntime:
-    runtime: AuthRuntime = request.app.state.auth
+    runtime: AuthRuntime = request.app.state.clients
     return runtime
 
 

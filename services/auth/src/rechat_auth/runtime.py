@@ -1,4 +1,4 @@
-"""The clients auth's requests work with, born in the lifespan and held on `app.state.auth`."""
+"""The clients auth's requests work with, born in the lifespan and held on `app.state.clients`."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ class Running:
 
     @property
     def runtime(self) -> AuthRuntime:
-        runtime: AuthRuntime = self.app.state.auth
+        runtime: AuthRuntime = self.app.state.clients
         return runtime
 
 

@@ -15,7 +15,7 @@ from rechat_worker.runtime import run_worker
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with run_worker(app.state.settings) as worker:
-        app.state.worker = worker
+        app.state.clients = worker
         app.state.readiness_checks["worker"] = worker.ready
         yield
 

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from rechat_shared.bus import FEEDBACK_QUEUE, REQUESTS_QUEUE, BusUnavailable, create_bus
 from rechat_shared.crypto import SecretBox
@@ -31,24 +31,36 @@ class Worker:
 
     def __init__(self, settings: WorkerSettings) -> None:
         self.settings = settings
+        # each client's close is registered as it is made; `stop` runs them in reverse order,
+        # every one of them even when one fails
+        self._closing = AsyncExitStack()
         redis = create_redis(
             settings.redis_url,
             max_connections=256,
             health_check_seconds=settings.redis_health_check_seconds,
         )
+        self._closing.push_async_callback(redis.aclose)
+        dify = DifyClient(
+            settings.dify_timeouts(), max_connections=max(100, settings.concurrency * 2)
+        )
+        self._closing.push_async_callback(dify.aclose)
+        hub = create_stream_hub(
+            settings.redis_url,
+            settings.redis_prefix,
+            health_check_seconds=settings.redis_health_check_seconds,
+        )
+        self._closing.push_async_callback(hub.close)
+        bus = create_bus(settings.rabbitmq_url, settings.rabbitmq_prefix)
+        # stop taking work first; in-flight answers get the grace period
+        self._closing.push_async_callback(bus.close, settings.shutdown_grace_seconds)
+        self._closing.push_async_callback(self._stop_starting)
         self.context = WorkerContext(
             settings=settings,
             redis=redis,
             keys=Keys(settings.redis_prefix),
-            bus=create_bus(settings.rabbitmq_url, settings.rabbitmq_prefix),
-            hub=create_stream_hub(
-                settings.redis_url,
-                settings.redis_prefix,
-                health_check_seconds=settings.redis_health_check_seconds,
-            ),
-            dify=DifyClient(
-                settings.dify_timeouts(), max_connections=max(100, settings.concurrency * 2)
-            ),
+            bus=bus,
+            hub=hub,
+            dify=dify,
             box=SecretBox(settings.secret_key),
         )
         self.consuming = asyncio.Event()
@@ -92,15 +104,13 @@ class Worker:
     async def stop(self) -> None:
         """Stop taking work, let in-flight answers finish within the grace period (the rest
         are handed back to the broker and restarted elsewhere), then close the clients."""
+        await self._closing.aclose()
+
+    async def _stop_starting(self) -> None:
         if self._starter is not None:
             self._starter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._starter
-        context = self.context
-        await context.bus.close(self.settings.shutdown_grace_seconds)
-        await context.hub.close()
-        await context.dify.aclose()
-        await context.redis.aclose()
 
 
 @asynccontextmanager

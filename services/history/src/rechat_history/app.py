@@ -49,7 +49,6 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
             stack.push_async_callback(engine.dispose)
             if settings.migrate_on_start:
                 await upgrade(engine, MIGRATIONS, VERSION_TABLE)
-            app.state.engine = engine
             app.state.sessions = create_sessionmaker(engine)
             redis = create_redis(
                 settings.redis_url,
