@@ -17,6 +17,9 @@ class WorkerSettings(RabbitSettings):
     default_port = 8004
 
     concurrency: int = Field(default=64, ge=1, le=10_000, validation_alias="WORKER_CONCURRENCY")
+    fair_buffer: int = Field(default=16, ge=0, validation_alias="WORKER_FAIR_BUFFER")
+    """Requests taken from the broker beyond `concurrency`: they wait for a slot, served
+    round-robin by user (rechat_worker.scheduling)."""
     feedback_concurrency: int = Field(
         default=4, ge=1, validation_alias="WORKER_FEEDBACK_CONCURRENCY"
     )

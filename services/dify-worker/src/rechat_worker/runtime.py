@@ -20,6 +20,7 @@ from rechat_shared.streams import create_stream_hub
 from rechat_worker.config import WorkerSettings
 from rechat_worker.consumer import FeedbackConsumer, RequestConsumer
 from rechat_worker.context import WorkerContext
+from rechat_worker.scheduling import FairSlots, fair
 
 logger = logging.getLogger(__name__)
 
@@ -75,10 +76,11 @@ class Worker:
         while True:
             try:
                 await bus.connect()
+                slots = FairSlots(self.settings.concurrency)
                 await bus.consume(
                     REQUESTS_QUEUE,
-                    RequestConsumer(self.context),
-                    concurrency=self.settings.concurrency,
+                    fair(RequestConsumer(self.context), slots),
+                    concurrency=self.settings.concurrency + self.settings.fair_buffer,
                 )
                 await bus.consume(
                     FEEDBACK_QUEUE,

@@ -41,8 +41,13 @@ def main(argv: list[str] | None = None) -> None:
         access_log=False,
         backlog=4096,
         timeout_keep_alive=30,
+        # a paced stream may run for minutes: on SIGTERM, end it after this long, not wait
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
         server_header=PROFILES[config.profile].server_header is None,  # else the app sends it
     )
+
+
+GRACEFUL_SECONDS = 2
 
 
 def tune_collector() -> None:
