@@ -143,3 +143,23 @@ async def test_streams_and_stop_watches_work_after_the_connection_idled(
     finally:
         await gateway.close()
         await worker.close()
+
+
+async def test_the_pipeline_outlives_a_failure_that_is_not_a_redis_error(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """redis-py reconnecting under uvloop can raise RuntimeError; the batch must fail and the
+    runner live on (when it died, every caller of that batch waited forever)."""
+    hub = RedisStreamHub(redis_url, redis_prefix)
+
+    def broken(pipe: object) -> None:
+        raise RuntimeError("unable to perform operation on <TCPTransport closed=True>")
+
+    try:
+        with pytest.raises(StreamUnavailable):
+            await asyncio.wait_for(hub._pipeline.execute(broken), 10)
+        message_id = str(uuid.uuid4())
+        event = await asyncio.wait_for(hub.append(message_id, "delta", {"text": "x"}), 10)
+        assert event.seq == 1
+    finally:
+        await hub.close()

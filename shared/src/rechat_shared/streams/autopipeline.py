@@ -103,7 +103,11 @@ class AutoPipeline:
                 # Redis restarted or its scripts were flushed: load it and run the items again
                 await self._client.script_load(self._script.source)
                 (results[0],) = await self._round_trip([item for item, _ in items], [])
-        except (RedisError, OSError) as exc:
+        except Exception as exc:
+            # RedisError/OSError as a rule; but redis-py reconnecting under uvloop can also raise
+            # RuntimeError (a write on a transport closed meanwhile). Whatever it is, the batch
+            # fails, and the runner lives on: a runner dying here left every caller of the
+            # batch waiting forever (streams that never ended after a Redis restart).
             _fail(batch, StreamUnavailable(f"Redis is unavailable: {exc!r}"))
             return
         if items:

@@ -22,9 +22,10 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-TRANSIENT = (StreamUnavailable, RedisConnectionError, RedisTimeoutError, OSError)
+TRANSIENT = (StreamUnavailable, RedisConnectionError, RedisTimeoutError, OSError, RuntimeError)
 """What an unreachable, restarting (`BusyLoadingError` is a ConnectionError) or frozen Redis
-raises."""
+raises; RuntimeError too, for redis-py reconnecting under uvloop can write on a transport that
+was closed meanwhile ("unable to perform operation on <TCPTransport closed=True>")."""
 
 _FIRST_DELAY = 0.05
 _MAX_DELAY = 1.0
