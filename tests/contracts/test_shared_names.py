@@ -18,8 +18,7 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from rechat_auth.users.revocation import UserStateStore
-from rechat_gateway.chat.limits import TurnGate
-from rechat_gateway.chat.records import Records
+from rechat_gateway.chat.redis_repository import Records, TurnGate
 from rechat_shared.bus import Delivery, create_bus
 from rechat_shared.crypto import SecretBox
 from rechat_shared.dify import DifyClient

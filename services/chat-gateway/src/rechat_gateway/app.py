@@ -21,7 +21,7 @@ from rechat_gateway.chat.endpoints import router as chat_router
 from rechat_gateway.chat.failures import FailedRequests
 from rechat_gateway.chat.history import HistoryClient
 from rechat_gateway.chat.ownership import ConversationDirectory
-from rechat_gateway.chat.records import Records
+from rechat_gateway.chat.redis_repository import Records
 from rechat_gateway.chat.sse import KeepAliveTicker
 from rechat_gateway.clients import GatewayClients
 from rechat_gateway.config import GatewaySettings

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from rechat_gateway.apps.cache import AppCache
 from rechat_gateway.chat.history import HistoryClient
 from rechat_gateway.chat.ownership import ConversationDirectory
-from rechat_gateway.chat.records import Records
+from rechat_gateway.chat.redis_repository import Records
 from rechat_gateway.chat.sse import KeepAliveTicker
 from rechat_gateway.config import GatewaySettings
 from rechat_shared.bus import EventBus

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from rechat_gateway.chat import limits
-from rechat_gateway.chat.limits import TurnGate
+from rechat_gateway.chat import redis_repository
+from rechat_gateway.chat.redis_repository import TurnGate
 from rechat_shared.conversation_lock import release_conversation
 from rechat_shared.errors import AnswersInFlight, RateLimited
 from rechat_shared.redis import Keys
@@ -32,7 +32,7 @@ async def test_the_rate_window_slides(
     redis: Redis, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [1_000_059.0]  # a second before a fixed window of 60 s would end
-    monkeypatch.setattr(limits.time, "time", lambda: clock[0])
+    monkeypatch.setattr(redis_repository.time, "time", lambda: clock[0])
     gate = TurnGate(redis, Keys(redis_prefix), limit=3, window=60, lock_ttl=600, in_flight=10)
     for _ in range(3):
         await gate.admit("user-1", new_id(), new_id())

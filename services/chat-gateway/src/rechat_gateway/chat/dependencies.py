@@ -8,7 +8,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rechat_gateway.apps.dependencies import AppServiceDep
-from rechat_gateway.chat.limits import TurnGate
+from rechat_gateway.chat.redis_repository import TurnGate
 from rechat_gateway.chat.service import ChatService
 from rechat_gateway.clients import ClientsDep
 from rechat_shared.errors import PayloadTooLarge, UnprocessableEntity

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from rechat_gateway.chat.history import ConversationInfo, HistoryClient
-from rechat_gateway.chat.records import Records
+from rechat_gateway.chat.redis_repository import Records
 from rechat_shared.errors import ConversationNotFound
 
 CACHE_LIMIT = 10_000

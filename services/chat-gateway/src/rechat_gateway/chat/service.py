@@ -11,9 +11,8 @@ from typing import Any, cast
 
 from rechat_gateway.apps.service import AppService
 from rechat_gateway.chat.history import CallerHistory
-from rechat_gateway.chat.limits import TurnGate
 from rechat_gateway.chat.ownership import ConversationDirectory
-from rechat_gateway.chat.records import ConversationOwner, MessageRecord, Records
+from rechat_gateway.chat.redis_repository import ConversationOwner, MessageRecord, Records, TurnGate
 from rechat_gateway.chat.replay import final_events
 from rechat_gateway.chat.schemas import ChatMessageCreate, FeedbackCreate
 from rechat_gateway.chat.sse import EventStreamResponse, KeepAliveTicker, sse_body
