@@ -19,6 +19,7 @@ const { chatApi } = await import('@/api/chat')
 const { conversationsApi } = await import('@/api/conversations')
 const { ApiError } = await import('@/api/http')
 const { useChatStore, UNSENT_KEY } = await import('@/stores/chat')
+const { emptyAnswer } = await import('@/lib/streamReducer')
 
 type Frame = [id: number, event: string, data: object]
 
@@ -57,26 +58,7 @@ const start = (message = 'a1', user = 'q1', conversation = 'c1'): Frame => [
 ]
 
 function stored(overrides: Partial<Message>): Message {
-  return {
-    id: 'm',
-    conversation_id: 'c1',
-    role: 'assistant',
-    content: '',
-    status: 'done',
-    error: null,
-    regenerate_of: null,
-    usage: null,
-    citations: null,
-    thoughts: null,
-    nodes: null,
-    feedback: null,
-    inputs: null,
-    files: null,
-    suggested_questions: null,
-    timings: null,
-    created_at: '2026-01-01T00:00:00Z',
-    ...overrides,
-  }
+  return { ...emptyAnswer('c1', 'm'), status: 'done', ...overrides }
 }
 
 beforeEach(() => {
