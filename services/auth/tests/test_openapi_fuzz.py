@@ -54,11 +54,40 @@ async def admin_headers(fuzzed_auth: ServiceProcess) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+@pytest.fixture(scope="module")
+async def member_headers(
+    fuzzed_auth: ServiceProcess, admin_headers: dict[str, str]
+) -> dict[str, str]:
+    """A second account, made a member by the admin, signed in after the change."""
+    account = {"email": "fuzz-member@example.com", "password": "fuzzing member", "name": "M"}
+    async with httpx.AsyncClient(base_url=fuzzed_auth.url) as client:
+        registered = await client.post("/api/auth/register", json=account)
+        assert registered.status_code == 201
+        user_id = registered.json()["user"]["id"]
+        promoted = await client.patch(
+            f"/api/admin/users/{user_id}", json={"role": "user"}, headers=admin_headers
+        )
+        assert promoted.status_code == 200
+        client.cookies.clear()
+        session = await client.post(
+            "/api/auth/login", json={"email": account["email"], "password": account["password"]}
+        )
+    assert session.json()["user"]["role"] == "user"
+    return {"Authorization": f"Bearer {session.json()['access_token']}"}
+
+
 def has_inputs(operation: APIOperation) -> bool:
     return bool(len(operation.body) or len(operation.query) or len(operation.path_parameters))
 
 
-def test_openapi_conformance(fuzzed_auth: ServiceProcess, admin_headers: dict[str, str]) -> None:
+@pytest.mark.parametrize("caller", ["admin", "member"])
+def test_openapi_conformance(
+    fuzzed_auth: ServiceProcess,
+    admin_headers: dict[str, str],
+    member_headers: dict[str, str],
+    caller: str,
+) -> None:
+    headers = admin_headers if caller == "admin" else member_headers
     schema = schemathesis.openapi.from_url(f"{fuzzed_auth.url}/openapi.json")
     operations: list[APIOperation] = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     assert len(operations) >= 15
@@ -80,7 +109,7 @@ def test_openapi_conformance(fuzzed_auth: ServiceProcess, admin_headers: dict[st
         def conforms(case: Case) -> None:
             calls[case.operation.label] += 1
             case.call_and_validate(
-                base_url=fuzzed_auth.url, headers=admin_headers, checks=CHECKS, timeout=10
+                base_url=fuzzed_auth.url, headers=headers, checks=CHECKS, timeout=10
             )
 
         conforms()

@@ -86,12 +86,15 @@ def has_inputs(operation: schemathesis.APIOperation) -> bool:
     return bool(len(operation.body) or len(operation.query) or len(operation.path_parameters))
 
 
-def test_openapi_no_server_errors(fuzzed_history: ServiceProcess, keyring: KeyRing) -> None:
+@pytest.mark.parametrize("role", ["admin", "user"])
+def test_openapi_no_server_errors(
+    fuzzed_history: ServiceProcess, keyring: KeyRing, role: str
+) -> None:
     schema = schemathesis.openapi.from_url(f"{fuzzed_history.url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 12
     headers = {
-        **keyring.headers(FUZZER, "admin"),
+        **keyring.headers(FUZZER, role),
         SERVICE_TOKEN_HEADER: service_token(SecretStr(DEFAULT_SECRET_KEY), "history"),
     }
     calls: Counter[str] = Counter()
