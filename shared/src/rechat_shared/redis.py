@@ -96,6 +96,10 @@ class Keys:
         """Dify's message id for one of our answers (feedback and regeneration need it)."""
         return self._key("msg", message_id, "dify")
 
+    def generation_lease(self, message_id: str) -> str:
+        """The worker generating an answer, renewed while it runs (`rechat_worker.lease`)."""
+        return self._key("msg", message_id, "worker")
+
     # -- taken by the gateway, freed by the worker ------------------------------------------
     def conversation_lock(self, conversation_id: str) -> str:
         """Held by the answer being generated in the conversation (one turn at a time)."""

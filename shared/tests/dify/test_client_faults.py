@@ -81,7 +81,6 @@ async def test_stop_ends_with_message_end_and_partial_answer(
 ) -> None:
     app, user = dify_emulator.app("chat"), _user()
     stream = dify.stream_chat(app, ChatRequest(query="[[slow]]", user=user))
-    started = time.monotonic()
     seen: list[DifyEvent] = []
     async with stream:
         async for event in stream:
@@ -89,7 +88,6 @@ async def test_stop_ends_with_message_end_and_partial_answer(
             if len(seen) == 3:
                 assert stream.task_id is not None
                 await dify.stop_chat(app, stream.task_id, user)
-    assert time.monotonic() - started < 4.0
     assert isinstance(seen[-1], MessageEndEvent)
     assert 3 <= len(_answer(seen).split()) < 50
 
@@ -103,7 +101,7 @@ async def test_stall_trips_the_ping_only_watchdog(dify_emulator: RunningEmulator
         started = time.monotonic()
         with pytest.raises(DifyStallError):
             await _collect(stream)
-    assert 1.4 < time.monotonic() - started < 5.0
+    assert time.monotonic() - started > 1.4  # the stall watchdog, not the 10 s deadline, ended it
 
 
 async def test_a_finished_stream_leaves_its_connection_to_the_next(
@@ -129,7 +127,7 @@ async def test_close_at_ends_a_silent_stream_quietly(
     started = time.monotonic()
     stream.close_at(asyncio.get_running_loop().time() + 0.5)
     events = await _collect(stream)
-    assert 0.4 < time.monotonic() - started < 3.0
+    assert time.monotonic() - started > 0.4
     assert not stream.completed
     assert not any(isinstance(event, MessageEndEvent) for event in events)
 
@@ -159,10 +157,8 @@ async def test_deadline_bounds_a_slow_generation(
         ChatRequest(query="[[slow]]", user=_user()),
         timeouts=DifyTimeouts(stall=5.0, deadline=0.8),
     )
-    started = time.monotonic()
     with pytest.raises(DifyDeadlineError):
         await _collect(stream)
-    assert time.monotonic() - started < 4.0
 
 
 async def test_midstream_error_is_a_typed_stream_error(
@@ -289,13 +285,13 @@ async def test_chatflow_terminal_order_either_way(
 async def test_missing_second_chatflow_terminal_never_blocks(
     dify: DifyClient, dify_emulator: RunningEmulator, dropped: str
 ) -> None:
-    query = f"[[drop:{dropped}]] [[linger:10]]"
+    query = f"[[drop:{dropped}]] [[linger:60]]"
     stream = dify.stream_chat(
         dify_emulator.app("advanced-chat"), ChatRequest(query=query, user=_user())
     )
     started = time.monotonic()
     events = await _collect(stream)
-    assert time.monotonic() - started < 5.0
+    assert time.monotonic() - started < 30  # not the 60 s Dify lingers after its terminal
     assert dropped not in {event.event for event in events}
     assert stream.completed
 
@@ -304,12 +300,12 @@ async def test_stream_is_closed_after_the_terminal_event(
     dify: DifyClient, dify_emulator: RunningEmulator
 ) -> None:
     stream = dify.stream_chat(
-        dify_emulator.app("chat"), ChatRequest(query="[[linger:10]]", user=_user())
+        dify_emulator.app("chat"), ChatRequest(query="[[linger:60]]", user=_user())
     )
     started = time.monotonic()
     events = await _collect(stream)
     assert isinstance(events[-1], MessageEndEvent)
-    assert time.monotonic() - started < 5.0
+    assert time.monotonic() - started < 30  # not the 60 s Dify lingers after its terminal
 
 
 async def test_chatflow_failure_raises_after_workflow_finished(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from rechat_shared.bus import BusUnavailable, Delivery
 from rechat_shared.dify import DifyApp, DifyError
 from rechat_shared.events import ChatFeedback, ChatRequested, ConversationTitled
 from rechat_shared.redis import dify_user_id
+from rechat_shared.streams import StreamStatus
 from rechat_shared.streams.outage import TRANSIENT
 from rechat_worker import metrics
 from rechat_worker.context import WorkerContext
 from rechat_worker.generation import Generation, Outcome, completion_event
+from rechat_worker.lease import RENEW_SECONDS, GenerationLease
 from rechat_worker.replay import rebuild
 
 logger = logging.getLogger(__name__)
@@ -35,9 +38,13 @@ class RequestConsumer:
             return
         hub = self.context.hub
         generation = Generation(self.context, request)
+        lease = GenerationLease(
+            self.context.redis, self.context.keys.generation_lease(request.message_id)
+        )
         if delivery.is_retry:
             status = await self.context.wait_for_redis(
-                lambda: hub.status(request.message_id), "reading a redelivered request's stream"
+                lambda: self._status_when_nobody_generates(request, lease),
+                "reading a redelivered request's stream",
             )
             if status.finished:
                 await self._publish_again(request)
@@ -49,14 +56,30 @@ class RequestConsumer:
             await generation.writer.emit("restart", {})
         metrics.ACTIVE.inc()
         try:
-            async with hub.watch_cancel(request.message_id) as stop:
-                outcome = await generation.run(stop)
-            await self._finish(request, generation, outcome)
+            async with lease.held():
+                async with hub.watch_cancel(request.message_id) as stop:
+                    outcome = await generation.run(stop)
+                await self._finish(request, generation, outcome)
         finally:
             metrics.ACTIVE.dec()
         metrics.GENERATIONS.labels(outcome.status, request.dify.mode).inc()
         if outcome.status == "done" and request.new_conversation:
             await self._title(request, outcome)
+
+    async def _status_when_nobody_generates(
+        self, request: ChatRequested, lease: GenerationLease
+    ) -> StreamStatus:
+        """The stream of a request handed back, once no live generation holds its lease: the
+        broker also hands requests back when it restarts under a worker that goes on
+        streaming, and that answer is waited for, not generated a second time."""
+        while True:
+            status = await self.context.hub.status(request.message_id)
+            if status.finished:
+                return status
+            if not await lease.is_held():
+                # a generation frees its lease after its end: look at the stream once more
+                return await self.context.hub.status(request.message_id)
+            await asyncio.sleep(RENEW_SECONDS / 2)
 
     async def _finish(
         self, request: ChatRequested, generation: Generation, outcome: Outcome

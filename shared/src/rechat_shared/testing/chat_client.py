@@ -49,6 +49,19 @@ async def iter_sse(response: httpx.Response) -> AsyncIterator[Sse]:
             data += line[5:].strip()
 
 
+def answer_text(events: list[Sse]) -> str:
+    """The answer as a client builds it: deltas, `replace` and `restart` applied."""
+    answer = ""
+    for event in events:
+        if event.event == "delta":
+            answer += event.data["text"]
+        elif event.event == "replace":
+            answer = event.data["text"]
+        elif event.event == "restart":
+            answer = ""
+    return answer
+
+
 @dataclass
 class Stream:
     status: int
@@ -58,16 +71,7 @@ class Stream:
 
     @property
     def text(self) -> str:
-        """The answer as a client builds it: deltas, `replace` and `restart` applied."""
-        answer = ""
-        for event in self.events:
-            if event.event == "delta":
-                answer += event.data["text"]
-            elif event.event == "replace":
-                answer = event.data["text"]
-            elif event.event == "restart":
-                answer = ""
-        return answer
+        return answer_text(self.events)
 
     @property
     def last(self) -> Sse:

@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from rechat_shared.testing.processes import free_port, wait_until_ready
 
@@ -277,6 +278,23 @@ class _PrivateServer:
 
     def stop(self) -> None:
         _stop(self.process, signal.SIGTERM)
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def remove(self) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls) -> Iterator[Self]:
+        """Started for the block, then removed with its data."""
+        server = cls()
+        server.start()
+        try:
+            yield server
+        finally:
+            server.remove()
 
 
 @dataclass
