@@ -14,7 +14,9 @@ import httpx
 from rechat_cli import logs
 from rechat_cli.services import ServiceSpec
 
-READY_TIMEOUT = 90.0
+READY_TIMEOUT = 600.0
+"""How long a child that is alive may take to answer (a busy machine may need minutes to
+import and migrate); a child that exits fails the start at once."""
 STOP_TIMEOUT = 15.0
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import text
 from rechat_cli.demo import DEMO_APP_NAME
 from rechat_cli.services import SPECS
 from rechat_shared.db import create_engine
-from rechat_shared.testing.processes import free_port
+from rechat_shared.testing.processes import STARTUP_LIMIT_SECONDS, free_port, wait_until_ready
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,26 +193,36 @@ class RunningRechat:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, within: float = 120.0) -> None:
+    def start(self) -> None:
+        """Start and wait while it lives (the wait follows the process; see
+        `rechat_shared.testing.processes`); `uv` itself uses no CPU while its children start,
+        so only the outer bound applies, not the stall rule."""
         command = [*uv_command(), "rechat", "dev", "--port", str(self.port), *self.args]
         with self.log_path.open("ab") as log:  # the child keeps its own handle
             # our own command line, no user input
             self.process = subprocess.Popen(  # noqa: S603
                 command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"rechat dev exited early:\n{self.log_tail()}")
-            running = "ReChat is running at" in self.log_path.read_text(errors="replace")
+
+        def up() -> bool:
+            if "ReChat is running at" not in self.log_path.read_text(errors="replace"):
+                return False
             try:
-                if running and httpx.get(self.url + "/api/auth/config", timeout=1).is_success:
-                    return
+                return httpx.get(self.url + "/api/auth/config", timeout=2).is_success
             except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()  # never leave a half-started stack behind
-        raise TimeoutError(f"rechat dev not up in {within:.0f} s:\n{self.log_tail()}")
+                return False
+
+        try:
+            wait_until_ready(
+                self.process,
+                up,
+                name="rechat dev",
+                log_tail=self.log_tail,
+                stall=STARTUP_LIMIT_SECONDS,
+            )
+        except BaseException:
+            self.stop()  # never leave a half-started stack behind
+            raise
 
     def stop(self, within: float = 30.0, sig: int = signal.SIGINT) -> int:
         """Ctrl+C (or `sig`) and wait for everything to stop; returns the exit code."""
