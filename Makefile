@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export UV_LINK_MODE ?= copy
 
-.PHONY: run test setup lint typecheck pytest web-check system-packages
+.PHONY: run test setup lint typecheck pytest web-check system-packages containers-check
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -33,3 +33,9 @@ pytest: setup
 	$(UV) run pytest
 
 test: system-packages lint typecheck web-check pytest
+
+# Every image of deploy/ built with podman on stand-in base images (Debian packages), the compose
+# stack started and checked through nginx, then under deploy/k8s's security settings; torn down
+# at the end (docs/DEPLOYMENT.md, "Checking the containers"). Needs root; ~10-20 min.
+containers-check: setup
+	PYTHONPATH=tools/containers $(UV) run pytest tools/containers/check_stack.py -v -p no:cacheprovider

@@ -103,10 +103,35 @@ def test_the_worker_has_an_autoscaler() -> None:
     assert hpa["spec"]["minReplicas"] >= 2
 
 
-def test_kustomization_lists_every_manifest_but_the_examples_and_the_job() -> None:
+def test_kustomization_lists_every_manifest_but_the_example_and_pins_every_image() -> None:
+    """The migration Job included: else its rechat/cli tag is never pinned (always :latest)."""
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
-    separate = {"secret.example.yaml", "migrate-job.yaml"}
-    assert set(kustomization["resources"]) == {p.name for p in MANIFESTS} - separate
+    assert set(kustomization["resources"]) == {p.name for p in MANIFESTS} - {"secret.example.yaml"}
+    pinned = {image["name"] for image in kustomization["images"]}
+    used = {
+        container["image"].rsplit(":", 1)[0]
+        for name in kustomization["resources"]
+        for doc in documents(K8S / name)
+        if doc["kind"] in ("Deployment", "Job")
+        for container in doc["spec"]["template"]["spec"]["containers"]
+    }
+    assert used == pinned
+
+
+def test_web_reaches_the_services_by_their_full_cluster_names() -> None:
+    """nginx resolves the upstreams itself, without the pod's DNS search domains."""
+    resources = all_resources()
+    web = resources[("Deployment", "web")]["spec"]["template"]["spec"]["containers"][0]
+    env = {item["name"]: item["value"] for item in web["env"]}
+    for variable, name in (
+        ("RECHAT_AUTH_UPSTREAM", "auth"),
+        ("RECHAT_GATEWAY_UPSTREAM", "chat-gateway"),
+        ("RECHAT_HISTORY_UPSTREAM", "history"),
+    ):
+        service = resources[("Service", name)]
+        namespace = service["metadata"]["namespace"]
+        port = service["spec"]["ports"][0]["port"]
+        assert env[variable] == f"{name}.{namespace}.svc.cluster.local:{port}"
 
 
 def test_only_auth_and_the_migration_job_mount_the_signing_key() -> None:

@@ -133,6 +133,7 @@ def nginx_url(
             "RECHAT_LISTEN_PORT": f"127.0.0.1:{listen}",
             "RECHAT_WEB_ROOT": str(ROOT / "web" / "dist"),
             "RECHAT_IMAGE_HOSTS": "images.example.com",
+            "RECHAT_RESOLVER": "127.0.0.1",  # never asked: the upstreams are addresses
         },
     )
     checked = subprocess.run([NGINX, "-t", "-c", str(config)], capture_output=True, text=True)
