@@ -122,7 +122,7 @@ def test_web_reaches_the_services_by_their_full_cluster_names() -> None:
     """nginx resolves the upstreams itself, without the pod's DNS search domains."""
     resources = all_resources()
     web = resources[("Deployment", "web")]["spec"]["template"]["spec"]["containers"][0]
-    env = {item["name"]: item["value"] for item in web["env"]}
+    env = {item["name"]: item.get("value") for item in web["env"]}
     for variable, name in (
         ("RECHAT_AUTH_UPSTREAM", "auth"),
         ("RECHAT_GATEWAY_UPSTREAM", "chat-gateway"),

@@ -271,6 +271,18 @@ def k8s_containers() -> dict[str, dict[str, Any]]:
     return found
 
 
+def k8s_value(variable: dict[str, Any]) -> str:
+    """An env entry's value, given or from a ConfigMap of deploy/k8s."""
+    if "value" in variable:
+        return str(variable["value"])
+    ref = variable["valueFrom"]["configMapKeyRef"]
+    for path in sorted(K8S.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc and doc["kind"] == "ConfigMap" and doc["metadata"]["name"] == ref["name"]:
+                return str(doc["data"][ref["key"]])
+    raise KeyError(ref)
+
+
 def k8s_arguments(name: str) -> list[str]:
     """podman's words for the pod's and container's securityContext and emptyDir mounts."""
     entry = k8s_containers()[name]
@@ -292,7 +304,7 @@ def k8s_arguments(name: str) -> list[str]:
             args += ["--volume", mount["mountPath"]]
     if name == "web":  # its upstreams are the services' cluster names, as in the manifest
         for variable in container.get("env", []):
-            args += ["--env", f"{variable['name']}={variable['value']}"]
+            args += ["--env", f"{variable['name']}={k8s_value(variable)}"]
     elif name != "migrate":
         args += ["--network-alias", f"{name}.{CLUSTER_DOMAIN}"]
     return args
