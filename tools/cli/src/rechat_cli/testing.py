@@ -224,7 +224,7 @@ class RunningRechat:
             self.stop()  # never leave a half-started stack behind
             raise
 
-    def stop(self, within: float = 30.0, sig: int = signal.SIGINT) -> int:
+    def stop(self, within: float = 120.0, sig: int = signal.SIGINT) -> int:
         """Ctrl+C (or `sig`) and wait for everything to stop; returns the exit code."""
         if self.process is None or self.process.poll() is not None:
             return self.process.returncode if self.process else 0
