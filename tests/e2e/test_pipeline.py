@@ -695,3 +695,223 @@ async def test_openapi_fuzzing_finds_no_server_error(stack: Stack) -> None:
             fuzz()
 
     await asyncio.to_thread(fuzz_all)
+
+
+# -- every user action reaches Dify (issue 12) -------------------------------------------------
+
+
+async def dify_get(emulator: RunningEmulator, mode: str, path: str, **params: str) -> Any:
+    """What Dify itself holds (read from the emulator with the app's key)."""
+    async with httpx.AsyncClient() as client:
+        response = await client.get(
+            f"{emulator.base_url}{path}",
+            params=params,
+            headers={"Authorization": f"Bearer {emulator.keys[mode]}"},
+            timeout=10,
+        )
+    return response.json()
+
+
+async def dify_conversations(emulator: RunningEmulator, user: User, mode: str = "chat") -> Any:
+    page = await dify_get(emulator, mode, "/conversations", user=f"rechat-{user.id}", limit="100")
+    return page["data"]
+
+
+async def register(stack: Stack, emulator: RunningEmulator, mode: str, key: str = "") -> str:
+    """An app of `mode`, its mode detected by the gateway (none is named)."""
+    created = await stack.client.post(
+        "/api/admin/apps",
+        json={
+            "name": f"Emulator {mode}",
+            "base_url": emulator.base_url,
+            "api_key": key or emulator.keys[mode],
+        },
+        headers=stack.admin.headers,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["mode"] == mode
+    return str(created.json()["id"])
+
+
+async def test_deleting_a_conversation_deletes_it_in_dify_and_refuses_later_turns(
+    stack: Stack, dify_emulator: RunningEmulator
+) -> None:
+    user = await stack.user()
+    first = await stack.send(user, "[[tokens:3]] remember me")
+    conversation_id = first.start["conversation_id"]
+    await stack.stored(user, conversation_id, first.start["message_id"])
+    assert len(await dify_conversations(dify_emulator, user)) == 1
+    deleted = await stack.client.delete(
+        f"{stack.history.url}/api/conversations/{conversation_id}", headers=user.headers
+    )
+    assert deleted.status_code == 204
+    # a second tab still showing the conversation sends a turn at once: refused, no Dify call
+    again = await stack.send(user, "[[tokens:3]] still there?", conversation_id=conversation_id)
+    assert again.status == 404
+    assert again.body == {"error": "conversation_not_found", "detail": "Conversation not found"}
+
+    async def gone_in_dify() -> bool:
+        return await dify_conversations(dify_emulator, user) == []
+
+    await poll(gone_in_dify)
+    regenerated = await stack.client.post(
+        f"/api/chat/messages/{first.start['message_id']}/regenerate", headers=user.headers
+    )
+    assert regenerated.status_code == 404
+    mine = [
+        (call["method"], call["route"])
+        for call in dify_emulator.control("GET", "/calls")["calls"]
+        if (call["body"] or {}).get("user") == f"rechat-{user.id}"
+    ]
+    # the first turn and the delete reached Dify; the refused turns never did
+    assert mine.count(("POST", "/v1/chat-messages")) == 1
+    assert ("DELETE", "/v1/conversations/{conversation_id}") in mine
+
+
+async def test_renames_reach_dify_and_a_stopped_first_answer_still_gets_a_title(
+    stack: Stack, dify_emulator: RunningEmulator
+) -> None:
+    user = await stack.user()
+    stream = await stack.send(
+        user, "[[slow]] tell me a long story", stop_when=lambda events: deltas(events) >= 2
+    )
+    start = stream.start
+    await stack.client.post(f"/api/chat/messages/{start['message_id']}/stop", headers=user.headers)
+    stored = await stack.stored(user, start["conversation_id"], start["message_id"])
+    assert stored["status"] == "stopped"
+    url = f"{stack.history.url}/api/conversations/{start['conversation_id']}"
+
+    async def titled_by_dify() -> str | None:
+        title = (await stack.client.get(url, headers=user.headers)).json()["title"]
+        names = [c["name"] for c in await dify_conversations(dify_emulator, user)]
+        return title if names == [title] and title.startswith("Title:") else None
+
+    await poll(titled_by_dify)
+    renamed = await stack.client.patch(url, json={"title": "My own title"}, headers=user.headers)
+    assert renamed.status_code == 200
+
+    async def renamed_in_dify() -> bool:
+        names = [c["name"] for c in await dify_conversations(dify_emulator, user)]
+        return names == ["My own title"]
+
+    await poll(renamed_in_dify)
+
+
+async def test_follow_up_questions_are_fetched_delivered_and_stored(stack: Stack) -> None:
+    user = await stack.user()
+    stream = await stack.send(user, "[[tokens:4]] what next?")
+    assert stream.last.event == "done"
+    questions = stream.last.data["suggested_questions"]
+    assert len(questions) == 3
+    assert all(isinstance(q, str) and q for q in questions)
+    stored = await stack.stored(user, stream.start["conversation_id"], stream.start["message_id"])
+    assert stored["suggested_questions"] == questions
+
+
+async def test_an_agent_answer_is_difys_stored_answer_with_its_steps(
+    stack: Stack, dify_emulator: RunningEmulator
+) -> None:
+    app_id = await register(stack, dify_emulator, "agent-chat")
+    user = await stack.user()
+    stream = await stack.send(user, "[[tools]] What time is it?", app_id=app_id)
+    assert stream.last.event == "done"
+    assert stream.last.data["suggested_questions"] == []  # the agent app has them off
+    start = stream.start
+    listing = await dify_get(
+        dify_emulator,
+        "agent-chat",
+        "/messages",
+        user=f"rechat-{user.id}",
+        conversation_id=(await dify_conversations(dify_emulator, user, "agent-chat"))[0]["id"],
+    )
+    dify_message = listing["data"][-1]
+    assert stream.text == dify_message["answer"]
+    stored = await stack.stored(user, start["conversation_id"], start["message_id"])
+    assert stored["content"] == dify_message["answer"]
+    steps = {step["id"]: step for step in stored["thoughts"]}
+    for dify_step in dify_message["agent_thoughts"]:
+        step = steps[dify_step["id"]]
+        assert (step["thought"], step["tool"], step["observation"]) == (
+            dify_step["thought"] or "",
+            dify_step["tool"] or "",
+            dify_step["observation"] or "",
+        )
+    assert any(step["tool"] and step["observation"] for step in stored["thoughts"])
+
+
+async def test_a_workflow_gets_the_message_in_its_first_required_text_input(
+    stack: Stack, dify_emulator: RunningEmulator
+) -> None:
+    key = f"app-emulator-workflow-{uuid.uuid4().hex[:8]}"
+    form = [
+        {"paragraph": {"label": "Your question", "variable": "question", "required": True}},
+        {"text-input": {"label": "Tone", "variable": "tone", "required": True, "max_length": 20}},
+    ]
+    dify_emulator.control(
+        "PUT", f"/apps/{key}", json={"key": key, "mode": "workflow", "user_input_form": form}
+    )
+    app_id = await register(stack, dify_emulator, "workflow", key)
+    apps = (await stack.client.get("/api/apps", headers=stack.admin.headers)).json()
+    assert next(app for app in apps if app["id"] == app_id)["query_input"] == "question"
+    user = await stack.user()
+    missing = await stack.send(user, "[[tokens:2]] why?", app_id=app_id)
+    assert missing.status == 400
+    assert missing.body == {"error": "missing_input", "detail": "Fill in “Tone” before sending"}
+    stream = await stack.send(user, "[[tokens:2]] why?", app_id=app_id, inputs={"tone": "dry"})
+    assert stream.last.event == "done", stream.events
+    stored = await stack.stored(
+        user, stream.start["conversation_id"], stream.start["user_message_id"]
+    )
+    assert stored["inputs"]["question"] == "[[tokens:2]] why?"
+
+
+async def test_only_the_last_answer_can_be_regenerated(stack: Stack) -> None:
+    user = await stack.user()
+    first = await stack.send(user, "[[tokens:2]] one")
+    conversation_id = first.start["conversation_id"]
+    second = await stack.send(user, "[[tokens:2]] two", conversation_id=conversation_id)
+    assert second.last.event == "done"
+    refused = await stack.client.post(
+        f"/api/chat/messages/{first.start['message_id']}/regenerate", headers=user.headers
+    )
+    assert refused.status_code == 409
+    assert refused.json()["error"] == "regenerate_not_last"
+
+
+async def test_an_attached_image_keeps_its_name_and_its_owner_alone_sees_its_thumbnail(
+    stack: Stack,
+) -> None:
+    user, other = await stack.user(), await stack.user()
+    png = bytes.fromhex("89504e470d0a1a0a") + b"\x00" * 32
+    uploaded = await stack.client.post(
+        "/api/files",
+        data={"app_id": stack.app_id},
+        files={"file": ("holiday.png", png, "image/png")},
+        headers=user.headers,
+    )
+    file = uploaded.json()
+    attached = {"type": "image", "transfer_method": "local_file", "upload_file_id": file["id"]}
+    stream = await stack.send(
+        user, "[[tokens:2]] look", files=[{**attached, "name": "holiday.png"}]
+    )
+    assert stream.last.event == "done"
+    conversation_id = stream.start["conversation_id"]
+    question = await stack.stored(user, conversation_id, stream.start["user_message_id"])
+    assert question["files"] == [{**attached, "name": "holiday.png"}]
+    url = f"/api/files/{file['id']}/preview"
+    thumbnail = await stack.client.get(
+        url, params={"conversation_id": conversation_id}, headers=user.headers
+    )
+    assert thumbnail.status_code == 200, thumbnail.text
+    assert thumbnail.headers["content-type"] == "image/png"
+    assert thumbnail.content == png
+    foreign = await stack.client.get(
+        url, params={"conversation_id": conversation_id}, headers=other.headers
+    )
+    assert foreign.status_code == 404
+    own = await stack.send(other, "[[tokens:2]] mine")
+    elsewhere = await stack.client.get(
+        url, params={"conversation_id": own.start["conversation_id"]}, headers=other.headers
+    )
+    assert elsewhere.status_code == 404
+    assert elsewhere.json()["error"] == "file_not_found"

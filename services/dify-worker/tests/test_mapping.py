@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from rechat_shared.dify import ChatRequest, DifyClient, WorkflowRunRequest
-from rechat_shared.testing.emulator import RunningEmulator
+from rechat_shared.dify import (
+    ChatRequest,
+    DifyClient,
+    MessagePage,
+    WorkflowRunRequest,
+    parse_event,
+)
+from rechat_shared.dify.sse import iter_frames
+from rechat_shared.testing.emulator import (
+    Recording,
+    RunningEmulator,
+    fixtures_dir,
+    load_recording,
+)
 from rechat_worker.mapping import EventMapper, Mapped, workflow_text
 
 
@@ -65,3 +77,32 @@ def test_workflow_text_prefers_named_outputs() -> None:
     assert workflow_text({"answer": "a", "other": "b"}) == "a"
     assert workflow_text({"only": "x", "n": 1}) == "x"
     assert workflow_text({"a": 1}) == '{\n  "a": 1\n}'
+
+
+def _recording(name: str) -> Recording:
+    return load_recording(fixtures_dir().parent / "dify-0.15.3-more" / f"{name}.http")
+
+
+def test_a_recorded_react_agent_turn_shows_its_steps_and_stores_only_the_final_answer() -> None:
+    """Real Dify streams the ReAct thoughts as `agent_message` deltas before and after the tool
+    round; its stored `answer` is only the final text (agent_tool_* recordings)."""
+    mapper = EventMapper()
+    events: list[Mapped] = []
+    for name, data in iter_frames([_recording("agent_tool_stream_react").body]):
+        if data:
+            events.extend(mapper.map(parse_event(data, name)))
+    steps = list(mapper.answer.thoughts.values())
+    assert [step["position"] for step in steps] == [1, 2]
+    assert steps[0]["thought"] == "I should check the current time."
+    assert steps[0]["tool"] == "current_time"
+    assert steps[0]["observation"] == '{"current_time": "2026-12-02 17:32:35"}'
+    # the text streamed during step 1 moved out of the answer when step 2 began
+    assert ("replace", {"text": ""}) in events
+    listing = MessagePage.model_validate_json(_recording("agent_tool_messages_list").body).data[-1]
+    final = mapper.stored_agent_message(listing)
+    assert mapper.answer.text == "Agent says: What time is it? done" == listing.answer
+    assert final[-1] == ("replace", {"text": "Agent says: What time is it? done"})
+    assert [step["thought"] for step in mapper.answer.thoughts.values()] == [
+        "I should check the current time.",
+        "Agent says: What time is it? done",
+    ]

@@ -91,6 +91,7 @@ def settings(engine: AsyncEngine, redis_url: str, redis_prefix: str, tmp_path: A
         database_url=engine.url.render_as_string(hide_password=False),
         redis_url=redis_url,
         redis_prefix=redis_prefix,
+        rabbitmq_url="memory://history-tests",  # what the API publishes stays in this process
         data_dir=tmp_path,
         migrate_on_start=False,
         consume_events=False,

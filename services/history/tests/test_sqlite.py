@@ -20,6 +20,7 @@ async def test_ingest_and_api_on_sqlite(tmp_path: Path, keyring: KeyRing) -> Non
         _env_file=None,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'history.db'}",
         redis_url="memory://history-sqlite",
+        rabbitmq_url="memory://history-sqlite",
         data_dir=tmp_path,
         consume_events=False,
     )

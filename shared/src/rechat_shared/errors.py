@@ -142,6 +142,26 @@ class SpeechRejected(BadRequest):
     default_detail = "Dify refused the speech request (is the app's voice feature on?)"
 
 
+class MissingInput(BadRequest):
+    code = "missing_input"
+    default_detail = "A required input of the app is empty"
+
+
+class ModeMismatch(BadRequest):
+    code = "mode_mismatch"
+    default_detail = "Dify reports another mode for this key"
+
+
+class AppCheckFailed(BadRequest):
+    code = "app_check_failed"
+    default_detail = "Dify could not be asked about the app"
+
+
+class UnsupportedMode(BadRequest):
+    code = "unsupported_mode"
+    default_detail = "Dify reports an app mode ReChat cannot serve"
+
+
 class WrongPassword(BadRequest):
     code = "wrong_password"
     default_detail = "The current password is wrong"
@@ -232,6 +252,11 @@ class ShareNotFound(NotFound):
     default_detail = "Shared chat not found"
 
 
+class FileNotFound(NotFound):
+    code = "file_not_found"
+    default_detail = "File not found"
+
+
 class UserNotFound(NotFound):
     code = "user_not_found"
     default_detail = "No such user"
@@ -270,6 +295,11 @@ class FolderExists(Conflict):
 class TooManyFolders(Conflict):
     code = "too_many_folders"
     default_detail = "Too many folders"
+
+
+class RegenerateNotLast(Conflict):
+    code = "regenerate_not_last"
+    default_detail = "Only the last answer can be regenerated"
 
 
 class RateLimited(TooManyRequests):

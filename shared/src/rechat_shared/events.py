@@ -80,6 +80,9 @@ class ChatRequested(TurnEvent):
     regenerate_of: str | None = None
     """For a regenerated turn: the assistant message this one is a sibling of."""
     new_conversation: bool = False
+    suggest_questions: bool = False
+    """The app offers follow-up questions (`suggested_questions_after_answer`): the worker asks
+    Dify for them once the answer has ended."""
 
 
 class Usage(_Model):
@@ -140,6 +143,27 @@ class ConversationTitled(BusEvent):
     title: str
 
 
+class ConversationChange(BusEvent):
+    """A user's change to a conversation that Dify must mirror (history publishes it after the
+    commit; the gateway, which holds the app's key, calls Dify)."""
+
+    user_id: str
+    conversation_id: str
+    app_id: str
+    dify_conversation_id: str | None = None
+
+
+class ConversationDeleted(ConversationChange):
+    routing_key: ClassVar[str] = "conversation.deleted"
+    type: Literal["conversation.deleted"] = "conversation.deleted"
+
+
+class ConversationRenamed(ConversationChange):
+    routing_key: ClassVar[str] = "conversation.renamed"
+    type: Literal["conversation.renamed"] = "conversation.renamed"
+    title: str
+
+
 class UserChanged(BusEvent):
     routing_key: ClassVar[str] = "user.changed"
     type: Literal["user.changed"] = "user.changed"
@@ -150,7 +174,14 @@ class UserChanged(BusEvent):
 
 
 AnyBusEvent = Annotated[
-    ChatRequested | ChatCompleted | ChatFailed | ChatFeedback | ConversationTitled | UserChanged,
+    ChatRequested
+    | ChatCompleted
+    | ChatFailed
+    | ChatFeedback
+    | ConversationTitled
+    | ConversationDeleted
+    | ConversationRenamed
+    | UserChanged,
     Field(discriminator="type"),
 ]
 bus_event_adapter: TypeAdapter[AnyBusEvent] = TypeAdapter(AnyBusEvent)

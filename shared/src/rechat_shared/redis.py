@@ -100,6 +100,11 @@ class Keys:
         """The worker generating an answer, renewed while it runs (`rechat_worker.lease`)."""
         return self._key("msg", message_id, "worker")
 
+    # -- written by history when the user deletes, read by the gateway and the worker --------
+    def conversation_deleted(self, conversation_id: str) -> str:
+        """A deleted conversation (`rechat_shared.conversation_tombstone`)."""
+        return self._key("conv", conversation_id, "deleted")
+
     # -- taken by the gateway, freed by the worker ------------------------------------------
     def conversation_lock(self, conversation_id: str) -> str:
         """Held by the answer being generated in the conversation (one turn at a time)."""
@@ -133,6 +138,10 @@ class Keys:
     def gateway_message(self, message_id: str) -> str:
         """The gateway's record of an answer: who asked what, where."""
         return self._key("gateway", "message", message_id)
+
+    def conversation_last_answer(self, conversation_id: str) -> str:
+        """The conversation's newest answer: the only one regenerate may replace."""
+        return self._key("conv", conversation_id, "last")
 
     def conversation_owner(self, conversation_id: str) -> str:
         """Who owns a new conversation until history has consumed it."""

@@ -95,7 +95,9 @@ export interface WorkflowNode {
 }
 
 export interface MessageFile {
-  id: string
+  /** Answer files: Dify's id. A user's files carry `upload_file_id` instead. */
+  id?: string
+  upload_file_id?: string
   type: string
   url?: string
   name?: string

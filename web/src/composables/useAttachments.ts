@@ -3,6 +3,7 @@ import { ref } from 'vue'
 import { toast } from 'vue-sonner'
 import { appsApi } from '@/api/apps'
 import type { UploadedFile } from '@/api/types'
+import { rememberPreview } from '@/lib/filePreviews'
 
 export function useAttachments() {
   const files = ref<UploadedFile[]>([])
@@ -11,7 +12,11 @@ export function useAttachments() {
   async function attach(appId: string, picked: File[]) {
     uploading.value = true
     try {
-      for (const file of picked) files.value.push(await appsApi.upload(appId, file))
+      for (const file of picked) {
+        const uploaded = await appsApi.upload(appId, file)
+        if (uploaded.type === 'image') rememberPreview(uploaded.id, file)
+        files.value.push(uploaded)
+      }
     } catch (error) {
       toast.error(error instanceof Error ? error.message : String(error))
     } finally {
@@ -26,6 +31,7 @@ export function useAttachments() {
       type: f.type,
       transfer_method: 'local_file' as const,
       upload_file_id: f.id,
+      name: f.name,
     }))
     files.value = []
     return taken

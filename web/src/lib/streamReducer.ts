@@ -31,7 +31,7 @@ export function parseStreamEvent(event: string, data: string): StreamEvent | nul
   }
 }
 
-function upsert<T extends { id: string }>(list: T[] | null, item: T): T[] {
+function upsert<T extends { id?: string }>(list: T[] | null, item: T): T[] {
   const next = [...(list ?? [])]
   const at = next.findIndex((existing) => existing.id === item.id)
   if (at === -1) next.push(item)

@@ -125,7 +125,11 @@ export const useChatStore = defineStore('chat', () => {
   async function send(body: Omit<SendBody, 'conversation_id'>) {
     sessionStorage.setItem(UNSENT_KEY, body.query)
     const question = push(localMessage('user', body.query))
-    question.files = (body.files ?? []).map((f) => ({ id: f.upload_file_id ?? '', type: f.type }))
+    question.files = (body.files ?? []).map((f) => ({
+      upload_file_id: f.upload_file_id,
+      type: f.type,
+      name: f.name,
+    }))
     const answer = push(localMessage('assistant'))
     await run(
       (signal) => chatApi.send({ ...body, conversation_id: conversationId.value }, signal),

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from rechat_gateway.apps.cache import AppCache
 from rechat_gateway.apps.endpoints import router as apps_router
 from rechat_gateway.audio.endpoints import router as audio_router
+from rechat_gateway.chat.conversation_changes import ConversationChanges
 from rechat_gateway.chat.endpoints import router as chat_router
 from rechat_gateway.chat.failures import FailedRequests
 from rechat_gateway.chat.history import HistoryClient
@@ -28,7 +29,13 @@ from rechat_gateway.config import GatewaySettings
 from rechat_gateway.files.endpoints import router as files_router
 from rechat_shared.app import create_service_app
 from rechat_shared.body_limit import BodyLimit
-from rechat_shared.bus import FAILED_REQUESTS_QUEUE, BusUnavailable, EventBus, create_bus
+from rechat_shared.bus import (
+    CONVERSATIONS_QUEUE,
+    FAILED_REQUESTS_QUEUE,
+    BusUnavailable,
+    EventBus,
+    create_bus,
+)
 from rechat_shared.crypto import SecretBox
 from rechat_shared.db import create_engine, create_sessionmaker, ping
 from rechat_shared.dify import DifyClient
@@ -52,13 +59,16 @@ async def run_migrations(settings: GatewaySettings | None = None) -> None:
     await upgrade_database(settings.resolved_database_url, MIGRATIONS, VERSION_TABLE)
 
 
-async def keep_connecting(bus: EventBus, failed_requests: FailedRequests) -> None:
+async def keep_connecting(
+    bus: EventBus, failed_requests: FailedRequests, changes: ConversationChanges
+) -> None:
     """Connect to the broker, retrying until it answers (the connection then self-heals), and
-    consume the requests the workers gave up on."""
+    consume the requests the workers gave up on and the conversation changes to mirror."""
     while True:
         try:
             await bus.connect()
             await bus.consume(FAILED_REQUESTS_QUEUE, failed_requests)
+            await bus.consume(CONVERSATIONS_QUEUE, changes, concurrency=4)
             return
         except BusUnavailable as exc:
             logger.warning("broker unavailable, retrying: %s", exc.detail)
@@ -106,7 +116,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         records = Records(redis, keys, settings.message_record_seconds)
         history = HistoryClient(settings.history_internal_url, settings.secret_key, http)
         jwks = JWKSCache(settings.jwks_url, http, ttl=settings.jwks_cache_seconds)
-        app.state.sessions = create_sessionmaker(engine)
+        sessions = create_sessionmaker(engine)
+        app.state.sessions = sessions
         app.state.token_verifier = TokenVerifier(jwks, settings, redis, keys)
         app.state.clients = GatewayClients(
             settings=settings,
@@ -129,7 +140,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 "broker": lambda: broker_connected(bus),
             }
         )
-        connecting = asyncio.create_task(keep_connecting(bus, FailedRequests(hub, redis, keys)))
+        changes = ConversationChanges(sessions, records, app.state.clients.box, dify)
+        connecting = asyncio.create_task(
+            keep_connecting(bus, FailedRequests(hub, redis, keys), changes)
+        )
         stack.push_async_callback(_cancel, connecting)
         yield
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from sqlalchemy import text
 
 from rechat_shared.crypto import SecretBox
@@ -50,11 +51,12 @@ async def test_admin_creates_an_app_whose_key_is_encrypted_and_never_returned(
     assert [app["id"] for app in listed.json()] == [created["id"]]
     patched = await gateway.client.patch(
         f"/api/admin/apps/{created['id']}",
-        json={"name": "Renamed", "api_key": "app-another-key-1234"},
+        json={"name": "Renamed", "api_key": dify_emulator.keys["agent-chat"]},
         headers=admin,
     )
     assert patched.json()["name"] == "Renamed"
-    assert patched.json()["api_key_hint"] == "app-…1234"
+    assert patched.json()["api_key_hint"] == "app-…gent"
+    assert patched.json()["mode"] == "agent-chat"  # a new key: its mode is detected again
     deleted = await gateway.client.delete(f"/api/admin/apps/{created['id']}", headers=admin)
     assert deleted.status_code == 204
     missing = await gateway.client.get(f"/api/admin/apps/{created['id']}", headers=admin)
@@ -112,7 +114,7 @@ async def test_parameters_are_refreshed_when_the_app_changes(
     assert first["opening_statement"]
     await gateway.client.patch(
         f"/api/admin/apps/{created['id']}",
-        json={"api_key": dify_emulator.keys["workflow"], "mode": "workflow"},
+        json={"api_key": dify_emulator.keys["workflow"]},
         headers=admin,
     )
     second = (await gateway.client.get("/api/apps", headers=user)).json()[0]
@@ -131,26 +133,85 @@ async def test_key_check_reports_why_it_fails(
     result = (await gateway.client.post(f"/api/admin/apps/{good['id']}/test", headers=admin)).json()
     assert result["ok"] is True
     assert result["info"]["name"] == "Emulator Chat"
-    bad = (
-        await gateway.client.post(
-            "/api/admin/apps", json=_app_body(dify_emulator, api_key="app-wrong"), headers=admin
+    async with gateway.app.state.sessions() as session, session.begin():
+        await session.execute(
+            text("UPDATE apps SET api_key_encrypted = :key WHERE id = :id"),
+            {"key": SecretBox(SECRET).encrypt("app-wrong"), "id": good["id"]},
         )
-    ).json()
-    result = (await gateway.client.post(f"/api/admin/apps/{bad['id']}/test", headers=admin)).json()
+    gateway.app.state.clients.app_cache.forget(good["id"])
+    result = (await gateway.client.post(f"/api/admin/apps/{good['id']}/test", headers=admin)).json()
     assert result["ok"] is False
-    assert "API key" in result["reason"]
-    unreachable = (
-        await gateway.client.post(
-            "/api/admin/apps",
-            json=_app_body(dify_emulator, base_url="http://127.0.0.1:9/v1"),
-            headers=admin,
+    assert "rejected the API key" in result["reason"]
+
+
+async def test_the_mode_is_detected_from_dify_for_every_kind_of_app(
+    gateway: Gateway, dify_emulator: RunningEmulator
+) -> None:
+    admin = gateway.mint(role="admin")
+    for mode in ("chat", "agent-chat", "advanced-chat", "workflow", "completion"):
+        body = _app_body(dify_emulator, name=mode, api_key=dify_emulator.keys[mode])
+        del body["mode"]
+        created = await gateway.client.post("/api/admin/apps", json=body, headers=admin)
+        assert created.status_code == 201, created.text
+        assert created.json()["mode"] == mode
+    # the probes created nothing in Dify: no conversation for the probe's end user
+    conversations = httpx.get(
+        f"{dify_emulator.base_url}/conversations",
+        params={"user": "rechat-mode-probe"},
+        headers={"Authorization": f"Bearer {dify_emulator.keys['chat']}"},
+    )
+    assert conversations.json()["data"] == []
+
+
+async def test_a_named_mode_that_dify_contradicts_is_refused(
+    gateway: Gateway, dify_emulator: RunningEmulator
+) -> None:
+    admin = gateway.mint(role="admin")
+    body = _app_body(dify_emulator, api_key=dify_emulator.keys["workflow"], mode="chat")
+    response = await gateway.client.post("/api/admin/apps", json=body, headers=admin)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "mode_mismatch",
+        "detail": "The key belongs to a workflow app, not a chat app",
+    }
+    unreachable = _app_body(dify_emulator, api_key="app-wrong")
+    response = await gateway.client.post("/api/admin/apps", json=unreachable, headers=admin)
+    assert response.status_code == 400
+    assert response.json()["error"] == "app_check_failed"
+    assert "rejected the API key" in response.json()["detail"]
+
+
+async def test_the_key_check_refuses_an_app_registered_under_another_mode(
+    gateway: Gateway, dify_emulator: RunningEmulator
+) -> None:
+    """An app registered before its mode was detected: a workflow key stored as `chat`."""
+    admin = gateway.mint(role="admin")
+    body = _app_body(dify_emulator, api_key=dify_emulator.keys["workflow"], mode=None)
+    created = (await gateway.client.post("/api/admin/apps", json=body, headers=admin)).json()
+    async with gateway.app.state.sessions() as session, session.begin():
+        await session.execute(
+            text("UPDATE apps SET mode = 'chat' WHERE id = :id"), {"id": created["id"]}
         )
-    ).json()
     result = (
-        await gateway.client.post(f"/api/admin/apps/{unreachable['id']}/test", headers=admin)
+        await gateway.client.post(f"/api/admin/apps/{created['id']}/test", headers=admin)
     ).json()
     assert result["ok"] is False
-    assert "Cannot reach Dify" in result["reason"]
+    assert "belongs to a workflow app, but it is registered as chat" in result["reason"]
+    fixed = await gateway.client.patch(
+        f"/api/admin/apps/{created['id']}", json={"mode": "workflow"}, headers=admin
+    )
+    assert fixed.json()["mode"] == "workflow"
+    result = (
+        await gateway.client.post(f"/api/admin/apps/{created['id']}/test", headers=admin)
+    ).json()
+    assert result["ok"] is True
+    unreachable = await gateway.client.post(
+        "/api/admin/apps",
+        json=_app_body(dify_emulator, base_url="http://127.0.0.1:9/v1"),
+        headers=admin,
+    )
+    assert unreachable.status_code == 400
+    assert "Cannot reach Dify" in unreachable.json()["detail"]
 
 
 async def test_an_app_opened_to_a_group_is_seen_and_used_by_its_members_only(

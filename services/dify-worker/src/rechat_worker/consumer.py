@@ -63,7 +63,7 @@ class RequestConsumer:
         finally:
             metrics.ACTIVE.dec()
         metrics.GENERATIONS.labels(outcome.status, request.dify.mode).inc()
-        if outcome.status == "done" and request.new_conversation:
+        if request.new_conversation:  # whatever the status: a stopped first answer too
             await self._title(request, outcome)
 
     async def _status_when_nobody_generates(
@@ -125,7 +125,8 @@ class RequestConsumer:
         await self.context.release_conversation(request.conversation_id, request.message_id)
 
     async def _title(self, request: ChatRequested, outcome: Outcome) -> None:
-        """Let Dify name a new conversation after its first answer."""
+        """Let Dify name a new conversation after its first answer (a conversation Dify never
+        started keeps the start of its first question, history's own title)."""
         settings = self.context.settings
         if not settings.auto_title or request.dify.mode not in CHAT_MODES:
             return

@@ -17,13 +17,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from rechat_shared.conversation_tombstone import is_deleted
 from rechat_shared.db import utcnow
 from rechat_shared.dify import DifyApp, DifyError, DifyEvent, DifyStream
 from rechat_shared.events import ChatCompleted, ChatFailed, ChatRequested, Timings
 from rechat_shared.streams import CancelSignal
 from rechat_worker import metrics
 from rechat_worker.context import WorkerContext
-from rechat_worker.dify_calls import open_stream, stop_task
+from rechat_worker.dify_calls import (
+    follow_up_questions,
+    open_stream,
+    stop_task,
+    stored_message,
+)
 from rechat_worker.emitter import StreamWriter
 from rechat_worker.failures import Failure, describe_failure
 from rechat_worker.mapping import Answer, EventMapper
@@ -79,6 +85,13 @@ class Generation:
         except ValueError:
             failure = Failure("app_key_invalid", "The app's API key cannot be decrypted")
             return Outcome(status="failed", failure=failure)
+        if not self.request.new_conversation and await is_deleted(
+            self.context.redis, self.context.keys, self.request.conversation_id
+        ):
+            # deleted in another tab after the gateway accepted this turn: Dify's conversation
+            # is being deleted too, it must not be continued
+            failure = Failure("conversation_not_found", "The conversation was deleted")
+            return Outcome(status="failed", failure=failure)
         dify_conversation_id = self.request.dify_conversation_id
         if dify_conversation_id is None and not self.request.new_conversation:
             dify_conversation_id = await self.context.recall(
@@ -98,8 +111,31 @@ class Generation:
             raise
         finally:
             await self._stream.aclose()
+        if outcome.status != "failed":
+            await self._after_answer(outcome)
         await self.writer.flush()
         return outcome
+
+    async def _after_answer(self, outcome: Outcome) -> None:
+        """What Dify has once the message has ended: an agent's stored answer (the final text
+        only, not the thoughts streamed before it) and the follow-up questions."""
+        app, message_id = self._dify_app, outcome.dify_message_id
+        if app is None or message_id is None:
+            return
+        dify, user = self.context.dify, self.request.dify_user
+        conversation_id = outcome.dify_conversation_id
+        agent = self.mapper.is_agent and conversation_id is not None
+        suggest = self.request.suggest_questions and outcome.status == "done"
+        stored, questions = await asyncio.gather(
+            stored_message(dify, app, conversation_id or "", message_id, user)
+            if agent
+            else _none(),
+            follow_up_questions(dify, app, message_id, user) if suggest else _none(),
+        )
+        if stored is not None:
+            for name, data in self.mapper.stored_agent_message(stored):
+                await self.writer.emit(name, data)
+        outcome.suggested_questions = questions or []
 
     def timings(self) -> Timings:
         return Timings(
@@ -183,6 +219,10 @@ class Generation:
             dify_message_id=stream.message_id if stream else None,
             dify_task_id=stream.task_id if stream else None,
         )
+
+
+async def _none() -> None:
+    return None
 
 
 def completion_event(

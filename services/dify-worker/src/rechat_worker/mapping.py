@@ -21,6 +21,7 @@ from rechat_shared.dify import (
     TextReplaceEvent,
     WorkflowFinishedEvent,
 )
+from rechat_shared.dify import Message as DifyMessage
 from rechat_shared.events import StreamEventName, Usage
 
 Mapped = tuple[StreamEventName, dict[str, Any]]
@@ -47,13 +48,27 @@ class Answer:
 
 
 class EventMapper:
-    """Feed Dify events in order; get the stream events to publish (deltas uncoalesced)."""
+    """Feed Dify events in order; get the stream events to publish (deltas uncoalesced).
+
+    Agent apps stream every step's text as `agent_message` deltas (a ReAct model's thoughts
+    before and after each tool round, then the final answer); Dify stores only the final text as
+    the message's `answer`. As Dify's own web app does, the text streamed since an
+    `agent_thought` belongs to that step: when the next step starts it moves into the previous
+    step's `thought` (the answer is `replace`d empty), and once the message has ended the worker
+    replaces the answer and the steps with what Dify stored (`stored_agent_message`).
+    """
 
     def __init__(self) -> None:
         self.answer = Answer()
+        self.is_agent = False
+        self._step: str | None = None
+        """The id of the agent step the streamed text belongs to."""
 
     def map(self, event: DifyEvent) -> list[Mapped]:
-        if isinstance(event, MessageEvent | AgentMessageEvent):
+        if isinstance(event, AgentMessageEvent):
+            self.is_agent = True
+            return self._delta(event.answer)
+        if isinstance(event, MessageEvent):
             return self._delta(event.answer)
         if isinstance(event, TextChunkEvent):
             return self._delta(event.data.text)
@@ -64,7 +79,8 @@ class EventMapper:
         if isinstance(event, TextReplaceEvent):
             return self._replace(event.data.text)
         if isinstance(event, AgentThoughtEvent):
-            return [self._thought(event)]
+            self.is_agent = True
+            return self._agent_step(event)
         if isinstance(event, NodeStartedEvent | NodeFinishedEvent | NodeRetryEvent):
             return [self._node(event)]
         if isinstance(event, MessageEndEvent):
@@ -90,17 +106,56 @@ class EventMapper:
         self.answer.files.append(data)
         return [("file", data)]
 
-    def _thought(self, event: AgentThoughtEvent) -> Mapped:
+    def _agent_step(self, event: AgentThoughtEvent) -> list[Mapped]:
+        """A step's frame: Dify re-sends a step as it fills in (tool, then observation)."""
+        mapped: list[Mapped] = []
+        if self._step is not None and self._step != event.id:
+            mapped.extend(self._close_step(self._step))
+        self._step = event.id
+        known = self.answer.thoughts.get(event.id, {})
         data = {
             "id": event.id,
             "position": event.position,
-            "thought": event.thought or "",
+            "thought": event.thought or known.get("thought") or "",
             "tool": event.tool or "",
             "tool_input": event.tool_input or "",
             "observation": event.observation or "",
         }
         self.answer.thoughts[event.id] = data
-        return ("thought", data)
+        mapped.append(("thought", data))
+        return mapped
+
+    def _close_step(self, step_id: str) -> list[Mapped]:
+        """The text streamed during a step was its thought, not the answer."""
+        if not self.answer.text:
+            return []
+        mapped: list[Mapped] = []
+        step = self.answer.thoughts[step_id]
+        if not step["thought"]:
+            step["thought"] = self.answer.text.strip()
+            mapped.append(("thought", dict(step)))
+        mapped.extend(self._replace(""))
+        return mapped
+
+    def stored_agent_message(self, message: DifyMessage) -> list[Mapped]:
+        """Dify's stored answer and steps replace what the stream showed (the steps keep
+        their stream ids; a step Dify stored with the final answer as its thought keeps it)."""
+        mapped: list[Mapped] = []
+        for stored in message.agent_thoughts:
+            data = {
+                "id": stored.id,
+                "position": stored.position,
+                "thought": stored.thought or "",
+                "tool": stored.tool or "",
+                "tool_input": stored.tool_input or "",
+                "observation": stored.observation or "",
+            }
+            if self.answer.thoughts.get(stored.id) != data:
+                self.answer.thoughts[stored.id] = data
+                mapped.append(("thought", data))
+        if message.answer != self.answer.text:
+            mapped.extend(self._replace(message.answer))
+        return mapped
 
     def _node(self, event: NodeStartedEvent | NodeFinishedEvent | NodeRetryEvent) -> Mapped:
         node = event.data

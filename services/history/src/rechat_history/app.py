@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from rechat_history.config import VERSION_TABLE, Settings
 from rechat_history.consumers import HistoryConsumer, create_consumer_engine, start_consumers
 from rechat_history.conversations.endpoints import router as conversations_router
+from rechat_history.conversations.mirror import DifyMirror
 from rechat_history.folders.endpoints import router as folders_router
 from rechat_history.internal.endpoints import router as internal_router
 from rechat_history.messages.endpoints import router as messages_router
@@ -64,6 +65,10 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
                 "database": lambda: ping(engine),
                 "redis": redis.ping,
             }
+            bus = create_bus(settings.rabbitmq_url, settings.rabbitmq_prefix)
+            await bus.connect()
+            stack.push_async_callback(bus.close)  # stops consuming before the engine goes
+            app.state.dify_mirror = DifyMirror(redis, Keys(settings.redis_prefix), bus)
             if settings.consume_events:
                 sqlite = is_sqlite(settings.resolved_database_url)
                 writers = 1 if sqlite else settings.writers
@@ -73,9 +78,6 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
                         settings.resolved_database_url, writers=writers, echo=settings.database_echo
                     )
                     stack.push_async_callback(consumer_engine.dispose)
-                bus = create_bus(settings.rabbitmq_url, settings.rabbitmq_prefix)
-                await bus.connect()
-                stack.push_async_callback(bus.close)  # stops consuming before the engine goes
                 consumer = HistoryConsumer(
                     create_sessionmaker(consumer_engine),
                     transient_retry_seconds=settings.transient_retry_seconds,

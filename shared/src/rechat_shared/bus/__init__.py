@@ -23,6 +23,7 @@ from rechat_shared.bus.base import (
 )
 from rechat_shared.bus.memory import MemoryBus
 from rechat_shared.bus.topology import (
+    CONVERSATIONS_QUEUE,
     FAILED_REQUESTS_QUEUE,
     FEEDBACK_QUEUE,
     HISTORY_QUEUE,
@@ -33,6 +34,7 @@ from rechat_shared.bus.topology import (
 from rechat_shared.settings import is_memory_url
 
 __all__ = [
+    "CONVERSATIONS_QUEUE",
     "FAILED_REQUESTS_QUEUE",
     "FEEDBACK_QUEUE",
     "HISTORY_QUEUE",

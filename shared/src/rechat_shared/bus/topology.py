@@ -11,6 +11,9 @@ Both bus implementations read it, so the in-process bus routes exactly like the 
   stream of a request the workers gave up on with an `error` and frees its conversation. It
   dead-letters nowhere (a notice that keeps failing is dropped after the delivery limit;
   history has the answer's failed state from its own copy).
+- `chat-gateway.conversations` ← `conversation.deleted`, `conversation.renamed`: the gateway
+  (which holds the apps' keys) mirrors a user's delete or rename to Dify. It dead-letters
+  nowhere either (Dify keeps the conversation if it keeps refusing).
 - History's own poison messages cannot go back to `rechat.dead` (they would loop into
   `history.events`), so that queue dead-letters into `rechat.parked` → `history.parked`, kept
   for an operator to inspect.
@@ -33,6 +36,7 @@ PARKED_EXCHANGE = "rechat.parked"
 REQUESTS_QUEUE = "dify-worker.requests"
 FEEDBACK_QUEUE = "dify-worker.feedback"
 FAILED_REQUESTS_QUEUE = "chat-gateway.failed-requests"
+CONVERSATIONS_QUEUE = "chat-gateway.conversations"
 HISTORY_QUEUE = "history.events"
 PARKED_QUEUE = "history.parked"
 
@@ -65,6 +69,11 @@ QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec(REQUESTS_QUEUE, ((EVENTS_EXCHANGE, "chat.requested"),), DEAD_EXCHANGE),
     QueueSpec(FEEDBACK_QUEUE, ((EVENTS_EXCHANGE, "chat.feedback"),), DEAD_EXCHANGE),
     QueueSpec(FAILED_REQUESTS_QUEUE, ((DEAD_EXCHANGE, "chat.requested"),), None),
+    QueueSpec(
+        CONVERSATIONS_QUEUE,
+        ((EVENTS_EXCHANGE, "conversation.deleted"), (EVENTS_EXCHANGE, "conversation.renamed")),
+        None,
+    ),
     QueueSpec(
         HISTORY_QUEUE,
         (

@@ -18,7 +18,9 @@ from pydantic import BaseModel, ValidationError
 
 from rechat_shared.dify.apps import DifyApp, DifyTimeouts
 from rechat_shared.dify.errors import (
+    DifyBadRequestError,
     DifyError,
+    DifyNotFoundError,
     DifyProtocolError,
     DifyTimeoutError,
     DifyTransportError,
@@ -35,6 +37,7 @@ from rechat_shared.dify.schemas import (
     CompletionRequest,
     Conversation,
     ConversationPage,
+    MessageFile,
     MessagePage,
     Transcript,
     UploadedFile,
@@ -46,6 +49,12 @@ from rechat_shared.dify.stream import DifyStream
 from rechat_shared.dify.transport import asyncio_transport
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+NIL_ID = "00000000-0000-0000-0000-000000000000"
+"""An id no conversation or run has: the mode probes name it so that nothing is created."""
+MODE_PROBE_USER = "rechat-mode-probe"
+MAX_FILE_SEARCH_PAGES = 20
+"""A user file is looked for in the newest 2,000 turns of its conversation."""
 
 KEEPALIVE_CONNECTIONS = 8
 """Idle connections kept for the next call: reuse saves a generation a connect (and, against a
@@ -259,6 +268,47 @@ class DifyClient:
             raise DifyProtocolError("suggested questions without a 'data' list")
         return [str(question) for question in data]
 
+    async def find_user_file(
+        self, app: DifyApp, conversation_id: str, user: str, upload_file_id: str
+    ) -> MessageFile | None:
+        """A file the user attached in the conversation, as ``GET /messages`` lists it (with
+        its signed preview URL); None when no message of the conversation has it."""
+        first_id: str | None = None
+        for _ in range(MAX_FILE_SEARCH_PAGES):
+            page = await self.list_messages(
+                app, conversation_id, user, first_id=first_id, limit=100
+            )
+            for message in reversed(page.data):
+                for file in message.message_files:
+                    if file.belongs_to == "user" and _names_upload(file, upload_file_id):
+                        return file
+            if not page.has_more or not page.data:
+                return None
+            first_id = page.data[0].id
+        return None
+
+    async def download(self, app: DifyApp, url: str, max_bytes: int) -> tuple[bytes, str]:
+        """The bytes and content type behind a (signed) Dify file URL; a relative URL is on
+        the app's host. Larger than ``max_bytes`` → ``DifyProtocolError``."""
+        if url.startswith("/"):
+            origin = httpx.URL(app.root)
+            url = str(origin.copy_with(path=url.split("?", 1)[0], query=_query(url)))
+        try:
+            async with self._http.stream("GET", url) as response:
+                if response.status_code >= 400:
+                    raise error_from_response(response, await response.aread())
+                content = bytearray()
+                async for chunk in response.aiter_bytes():
+                    content += chunk
+                    if len(content) > max_bytes:
+                        raise DifyProtocolError(f"the file is larger than {max_bytes} bytes")
+                kind = response.headers.get("content-type", "application/octet-stream")
+                return bytes(content), kind
+        except httpx.TimeoutException as exc:
+            raise DifyTimeoutError(f"{type(exc).__name__} fetching a file") from None
+        except httpx.HTTPError as exc:
+            raise DifyTransportError(f"{type(exc).__name__} fetching a file: {exc}") from None
+
     # -- app description -----------------------------------------------------------------------
 
     async def get_parameters(self, app: DifyApp) -> AppParameters:
@@ -276,6 +326,47 @@ class DifyClient:
     async def get_site(self, app: DifyApp) -> AppSite:
         """``GET /site`` (not served by 0.15: raises ``DifyNotFoundError`` there)."""
         return await self._call(AppSite, app, "GET", "/site")
+
+    async def detect_mode(self, app: DifyApp, info: AppInfo | None = None) -> str:
+        """The app's mode (``chat``, ``agent-chat``, ``advanced-chat``, ``workflow``,
+        ``completion``): ``/info`` says it on newer servers; 0.15 does not, so two probes that
+        create no conversation, message or run tell it from the refusals Dify gives:
+
+        - ``GET /workflows/run/{nil id}``: workflow and advanced-chat apps answer (an empty run),
+          the others refuse with ``not_workflow_app``;
+        - ``POST /chat-messages`` blocking, on a conversation that cannot exist: chat-family apps
+          refuse with 404 ``not_found`` (the conversation), an agent app with ``invalid_param``
+          (agents cannot answer blocking; checked first), workflow and completion apps with
+          ``not_chat_app``.
+        """
+        info = info or await self.get_info(app)
+        if info.mode:
+            return info.mode
+        try:
+            await self._json(app, "GET", f"/workflows/run/{NIL_ID}")
+            workflow_family = True
+        except DifyBadRequestError as exc:
+            if exc.code != "not_workflow_app":
+                raise
+            workflow_family = False
+        probe = {
+            "inputs": {},
+            "query": "mode probe",
+            "user": MODE_PROBE_USER,
+            "conversation_id": NIL_ID,
+            "response_mode": "blocking",
+        }
+        try:
+            await self._json(app, "POST", "/chat-messages", json=probe)
+        except DifyNotFoundError:
+            return "advanced-chat" if workflow_family else "chat"
+        except DifyBadRequestError as exc:
+            if exc.code == "not_chat_app":
+                return "workflow" if workflow_family else "completion"
+            if exc.code == "invalid_param" and "blocking" in exc.message and not workflow_family:
+                return "agent-chat"
+            raise
+        raise DifyProtocolError("Dify answered a turn on a conversation that cannot exist")
 
     async def check_app(self, app: DifyApp) -> AppCheck:
         """Key test for the admin UI: ``/info`` and ``/parameters`` both answer."""
@@ -353,6 +444,17 @@ class DifyClient:
         if response.status_code >= 400:
             raise error_from_response(response, response.content)
         return response
+
+
+def _names_upload(file: MessageFile, upload_file_id: str) -> bool:
+    """Newer servers name the upload; 0.15 only has it in the preview URL's path."""
+    if file.upload_file_id is not None:
+        return file.upload_file_id == upload_file_id
+    return f"/files/{upload_file_id}/" in (file.url or "")
+
+
+def _query(url: str) -> bytes:
+    return url.split("?", 1)[1].encode() if "?" in url else b""
 
 
 def _auth(app: DifyApp) -> dict[str, str]:

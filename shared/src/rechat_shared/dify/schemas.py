@@ -127,7 +127,11 @@ class MessageFile(DifyModel):
     id: str
     type: str | None = None
     url: str | None = None
+    """A signed preview URL on Dify's files host (valid a few minutes)."""
     belongs_to: str | None = None
+    filename: str | None = None
+    mime_type: str | None = None
+    upload_file_id: str | None = None
 
 
 class Message(DifyModel):

@@ -40,6 +40,8 @@ class App(BaseModel):
     """Dify's audio-to-text is on: the mic transcribes through `/api/apps/{id}/speech-to-text`."""
     text_to_speech: bool = False
     """Dify's text-to-audio is on: answers are read aloud via `/api/apps/{id}/text-to-speech`."""
+    query_input: str | None = None
+    """Workflow and completion apps: the input the message box fills (the form leaves it out)."""
 
 
 class AdminApp(BaseModel):
@@ -88,7 +90,8 @@ class AppCreate(BaseModel):
     icon: str = Field(default="", max_length=500)
     base_url: HttpUrl
     api_key: SecretStr = Field(min_length=1, max_length=500)
-    mode: AppMode = "chat"
+    mode: AppMode | None = None
+    """Detected from Dify; when given, registration fails unless Dify reports the same."""
     enabled: bool = True
     visible_to_roles: list[Role] = Field(default_factory=lambda: list(ALL_ROLES), max_length=3)
     visible_to_groups: GroupIds = Field(default_factory=list)

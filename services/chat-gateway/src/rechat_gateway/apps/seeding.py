@@ -30,6 +30,8 @@ class AppSeed:
     description: str = ""
     icon: str = ""
     mode: AppMode = "chat"
+    """Trusted, not detected: a seed is registered before the Dify beside it (the bundled
+    emulator, in the same process in embedded mode) may serve requests."""
 
 
 class SeedOutcome(StrEnum):
@@ -61,7 +63,7 @@ async def ensure_app(
                     return SeedOutcome.KEPT
                 # the key goes with the address (a moved app must be given its key again)
                 moved = AppUpdate(base_url=HttpUrl(seed.base_url), api_key=SecretStr(seed.api_key))
-                await service.update(existing.id, moved)
+                await service.update(existing.id, moved, detect=False)
                 return SeedOutcome.MOVED
             if apps and only_into_empty_registry:
                 return SeedOutcome.SKIPPED
@@ -73,7 +75,8 @@ async def ensure_app(
                     base_url=HttpUrl(seed.base_url),
                     api_key=SecretStr(seed.api_key),
                     mode=seed.mode,
-                )
+                ),
+                detect=False,
             )
             return SeedOutcome.CREATED
     finally:

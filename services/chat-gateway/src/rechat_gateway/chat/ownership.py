@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -29,8 +30,13 @@ class ConversationDirectory:
         self._cache: dict[str, tuple[float, ConversationInfo]] = {}
 
     async def owned(self, conversation_id: str, user_id: str) -> OwnedConversation:
-        dify_id = await self._records.dify_conversation_id(conversation_id)
-        owner = await self._records.owner(conversation_id)
+        deleted, dify_id, owner = await asyncio.gather(
+            self._records.deleted(conversation_id),
+            self._records.dify_conversation_id(conversation_id),
+            self._records.owner(conversation_id),
+        )
+        if deleted:  # before any cache: another tab may have deleted it a moment ago
+            raise ConversationNotFound()
         if owner is not None:
             if owner.user_id != user_id:
                 raise ConversationNotFound()

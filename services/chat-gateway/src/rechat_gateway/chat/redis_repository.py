@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 
 from rechat_shared.conversation_lock import release_conversation
 from rechat_shared.errors import AnswersInFlight, ConversationBusy, RateLimited
+from rechat_shared.conversation_tombstone import is_deleted
 from rechat_shared.redis import Keys
 
 
@@ -85,6 +86,20 @@ class Records:
 
     async def forget_owner(self, conversation_id: str) -> None:
         await self._redis.delete(self._owner_key(conversation_id))
+
+    async def set_last_answer(self, conversation_id: str, message_id: str) -> None:
+        """The conversation's newest answer: Dify's last turn, the only one regenerate may
+        replace (Dify's Service API cannot branch, see docs/ARCHITECTURE.md)."""
+        key = self._keys.conversation_last_answer(conversation_id)
+        await self._redis.set(key, message_id, ex=self._ttl)
+
+    async def last_answer(self, conversation_id: str) -> str | None:
+        raw = await self._redis.get(self._keys.conversation_last_answer(conversation_id))
+        return None if raw is None else _text(raw)
+
+    async def deleted(self, conversation_id: str) -> bool:
+        """History marked the conversation deleted (`rechat_shared.conversation_tombstone`)."""
+        return await is_deleted(self._redis, self._keys, conversation_id)
 
     async def dify_conversation_id(self, conversation_id: str) -> str | None:
         """Written by the worker at the first Dify event of a conversation."""

@@ -50,6 +50,8 @@ class ChatFile(BaseModel):
     transfer_method: Literal["local_file", "remote_url"] = "local_file"
     upload_file_id: str | None = Field(default=None, max_length=100)
     url: str | None = Field(default=None, max_length=2000)
+    name: str | None = Field(default=None, max_length=255)
+    """What the user's message shows (history keeps it; Dify is not sent it)."""
 
     @model_validator(mode="after")
     def _has_source(self) -> ChatFile:

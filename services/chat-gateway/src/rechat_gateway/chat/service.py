@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from rechat_gateway.apps.inputs import turn_inputs
 from rechat_gateway.apps.service import AppService
 from rechat_gateway.chat.history import CallerHistory
 from rechat_gateway.chat.ownership import ConversationDirectory
@@ -23,6 +24,7 @@ from rechat_shared.errors import (
     AppMismatch,
     MessageNotFound,
     PayloadTooLarge,
+    RegenerateNotLast,
     UnprocessableEntity,
 )
 from rechat_shared.events import ChatFeedback, ChatRequested, StreamEvent, new_id
@@ -55,6 +57,7 @@ class Turn:
     conversation_id: str | None = None
     dify_conversation_id: str | None = None
     regenerate_of: str | None = None
+    suggest_questions: bool = False
 
 
 @dataclass
@@ -86,10 +89,17 @@ class ChatService:
         return await self._start(principal, app, turn)
 
     async def regenerate(self, principal: Principal, message_id: str) -> EventStreamResponse:
-        """Ask the same question again as a new turn; its answer is a sibling of this one."""
+        """Ask the same question again as a new turn; its answer is a sibling of this one.
+
+        Only the conversation's last answer: Dify's Service API cannot name a turn's parent
+        (it forces `parent_message_id` to nil), so the new turn follows the old one in Dify's
+        memory, and an earlier answer cannot be replaced there at all."""
         record = await self._owned(message_id, principal)
         app = await self.apps.get_visible(record.app_id, principal)
         owned = await self.directory.owned(record.conversation_id, principal.user_id)
+        last = await self.records.last_answer(record.conversation_id)
+        if last is not None and last != message_id:
+            raise RegenerateNotLast()
         turn = Turn(
             query=record.query,
             inputs=record.inputs,
@@ -164,6 +174,9 @@ class ChatService:
 
     async def _start(self, principal: Principal, app: App, turn: Turn) -> EventStreamResponse:
         """Rate limit, lock, record, subscribe, publish (503 and nothing kept if unconfirmed)."""
+        described = await self.apps.describe(app)  # Dify's /parameters, cached
+        turn.inputs = turn_inputs(app.mode, described.user_input_form, turn.query, turn.inputs)
+        turn.suggest_questions = described.suggested_questions_after_answer
         new_conversation = turn.conversation_id is None
         record = MessageRecord(
             message_id=new_id(),
@@ -198,6 +211,7 @@ class ChatService:
             await resources.aclose()
             await self._forget(record, new_conversation)
             raise
+        await self.records.set_last_answer(record.conversation_id, record.message_id)
         body = sse_body([start_event(record)], subscription, self.ticker)
         return EventStreamResponse(body, resources)
 
@@ -231,4 +245,5 @@ class ChatService:
             dify_user=dify_user_id(record.user_id),
             regenerate_of=record.regenerate_of,
             new_conversation=new_conversation,
+            suggest_questions=turn.suggest_questions,
         )

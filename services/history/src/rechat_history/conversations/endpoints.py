@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, BackgroundTasks, Query, status
 from fastapi.responses import Response
 
 from rechat_history.conversations import clone, export, service
 from rechat_history.conversations.dependencies import OwnedConversation
+from rechat_history.conversations.mirror import MirrorDep, renamed
 from rechat_history.conversations.schemas import (
     Conversation,
     ConversationFilters,
@@ -79,10 +80,15 @@ async def archive_all(principal: ActiveUser, session: SessionDep) -> None:
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 async def delete_all(
-    body: DeleteAllConversations, principal: ActiveUser, session: SessionDep
+    body: DeleteAllConversations,
+    principal: ActiveUser,
+    session: SessionDep,
+    mirror: MirrorDep,
+    background: BackgroundTasks,
 ) -> None:
-    """Delete every one of my conversations (the body must say `confirm: true`)."""
-    await service.delete_all(session, principal.user_id, confirm=body.confirm)
+    """Delete every one of my conversations (the body must say `confirm: true`); Dify's too."""
+    events = await service.delete_all(session, principal.user_id, mirror, confirm=body.confirm)
+    background.add_task(mirror.announce, events)
 
 
 @router.get("/export", response_class=Response, responses=JSON_FILE)
@@ -101,18 +107,32 @@ async def get_conversation(conversation: OwnedConversation) -> Conversation:
 
 @router.patch("/{conversation_id}", response_model=Conversation)
 async def update_conversation(
-    changes: ConversationUpdate, conversation: OwnedConversation, session: SessionDep
+    changes: ConversationUpdate,
+    conversation: OwnedConversation,
+    session: SessionDep,
+    mirror: MirrorDep,
+    background: BackgroundTasks,
 ) -> Conversation:
-    """Rename, pin, archive, move to a folder or mark as unread one of my conversations."""
-    return await service.update(session, conversation, changes)
+    """Rename (Dify's conversation too), pin, archive, move to a folder or mark as unread one of
+    my conversations."""
+    updated = await service.update(session, conversation, changes)
+    if changes.title is not None:
+        background.add_task(mirror.announce, [renamed(conversation)])
+    return updated
 
 
 @router.delete(
     "/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response
 )
-async def delete_conversation(conversation: OwnedConversation, session: SessionDep) -> None:
-    """Delete one of my conversations and its messages."""
-    await service.delete(session, conversation)
+async def delete_conversation(
+    conversation: OwnedConversation,
+    session: SessionDep,
+    mirror: MirrorDep,
+    background: BackgroundTasks,
+) -> None:
+    """Delete one of my conversations and its messages, here and in Dify."""
+    events = await service.delete(session, conversation, mirror)
+    background.add_task(mirror.announce, events)
 
 
 @router.get("/{conversation_id}/export", response_class=Response, responses=EXPORT_FILES)

@@ -98,11 +98,11 @@ async def tombstone(session: AsyncSession, conversation_ids: Sequence[str], at: 
     )
 
 
-async def live_ids(session: AsyncSession, user_id: str) -> list[str]:
-    query = select(Conversation.id).where(
+async def live(session: AsyncSession, user_id: str) -> Sequence[Conversation]:
+    query = select(Conversation).where(
         Conversation.user_id == user_id, Conversation.deleted_at.is_(None)
     )
-    return list(await session.scalars(query))
+    return (await session.scalars(query)).all()
 
 
 async def archive_all(session: AsyncSession, user_id: str) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rechat_history.conversations import repository
+from rechat_history.conversations.mirror import DifyMirror, deleted
 from rechat_history.conversations.schemas import (
     Conversation,
     ConversationFilters,
@@ -16,6 +19,7 @@ from rechat_history.pagination import Page, cursor_time, decode_cursor, encode_c
 from rechat_history.shares import repository as shares
 from rechat_shared.db import utcnow
 from rechat_shared.errors import ConfirmRequired, ConversationNotFound
+from rechat_shared.events import ConversationDeleted
 
 
 async def get_owned(session: AsyncSession, user_id: str, conversation_id: str) -> ConversationRow:
@@ -71,20 +75,32 @@ async def update(
     return Conversation.from_row(conversation)
 
 
-async def delete(session: AsyncSession, conversation: ConversationRow) -> None:
-    """Delete the messages; the conversation row stays as a tombstone without content."""
-    await shares.delete_of_conversations(session, [conversation.id])
-    await repository.delete_messages(session, [conversation.id])
-    await repository.tombstone(session, [conversation.id], utcnow())
+async def delete(
+    session: AsyncSession, conversation: ConversationRow, mirror: DifyMirror
+) -> list[ConversationDeleted]:
+    """Delete the messages; the conversation row stays as a tombstone without content. Returns
+    the event to announce once committed."""
+    return await _delete(session, [conversation], mirror)
 
 
-async def delete_all(session: AsyncSession, user_id: str, *, confirm: bool) -> None:
+async def delete_all(
+    session: AsyncSession, user_id: str, mirror: DifyMirror, *, confirm: bool
+) -> list[ConversationDeleted]:
     if not confirm:
         raise ConfirmRequired("Set confirm to true to delete every conversation")
-    ids = await repository.live_ids(session, user_id)
+    return await _delete(session, await repository.live(session, user_id), mirror)
+
+
+async def _delete(
+    session: AsyncSession, conversations: Sequence[ConversationRow], mirror: DifyMirror
+) -> list[ConversationDeleted]:
+    events = [deleted(row) for row in conversations]  # before the tombstone drops the Dify id
+    ids = [row.id for row in conversations]
     await shares.delete_of_conversations(session, ids)
     await repository.delete_messages(session, ids)
     await repository.tombstone(session, ids, utcnow())
+    await mirror.mark_deleted(conversations)
+    return events
 
 
 async def archive_all(session: AsyncSession, user_id: str) -> None:
