@@ -753,7 +753,7 @@ async def test_deleting_a_conversation_deletes_it_in_dify_and_refuses_later_turn
     async def gone_in_dify() -> bool:
         return await dify_conversations(dify_emulator, user) == []
 
-    await poll(gone_in_dify)
+    await eventually(gone_in_dify, timeout=60)
     regenerated = await stack.client.post(
         f"/api/chat/messages/{first.start['message_id']}/regenerate", headers=user.headers
     )
@@ -786,7 +786,7 @@ async def test_renames_reach_dify_and_a_stopped_first_answer_still_gets_a_title(
         names = [c["name"] for c in await dify_conversations(dify_emulator, user)]
         return title if names == [title] and title.startswith("Title:") else None
 
-    await poll(titled_by_dify)
+    await eventually(titled_by_dify, timeout=60)
     renamed = await stack.client.patch(url, json={"title": "My own title"}, headers=user.headers)
     assert renamed.status_code == 200
 
@@ -794,7 +794,7 @@ async def test_renames_reach_dify_and_a_stopped_first_answer_still_gets_a_title(
         names = [c["name"] for c in await dify_conversations(dify_emulator, user)]
         return names == ["My own title"]
 
-    await poll(renamed_in_dify)
+    await eventually(renamed_in_dify, timeout=60)
 
 
 async def test_follow_up_questions_are_fetched_delivered_and_stored(stack: Stack) -> None:

@@ -97,10 +97,10 @@ export interface WorkflowNode {
 export interface MessageFile {
   /** Answer files: Dify's id. A user's files carry `upload_file_id` instead. */
   id?: string
-  upload_file_id?: string
+  upload_file_id?: string | null
   type: string
   url?: string
-  name?: string
+  name?: string | null
 }
 
 /** A message as history stores it, with the Dify parts it passes through spelled out. */

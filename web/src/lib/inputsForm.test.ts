@@ -6,7 +6,7 @@ const workflow = {
   id: 'a',
   name: 'Flow',
   description: '',
-  icon: null,
+  icon: '',
   mode: 'workflow',
   opening_statement: null,
   suggested_questions: [],

@@ -38,7 +38,7 @@ export interface paths {
     post?: never
     /**
      * Delete All
-     * @description Delete every one of my conversations (the body must say `confirm: true`).
+     * @description Delete every one of my conversations (the body must say `confirm: true`); Dify's too.
      */
     delete: operations['delete_all_api_conversations_delete']
     options?: never
@@ -62,14 +62,15 @@ export interface paths {
     post?: never
     /**
      * Delete Conversation
-     * @description Delete one of my conversations and its messages.
+     * @description Delete one of my conversations and its messages, here and in Dify.
      */
     delete: operations['delete_conversation_api_conversations__conversation_id__delete']
     options?: never
     head?: never
     /**
      * Update Conversation
-     * @description Rename, pin, archive, move to a folder or mark as unread one of my conversations.
+     * @description Rename (Dify's conversation too), pin, archive, move to a folder or mark as unread one of
+     *     my conversations.
      */
     patch: operations['update_conversation_api_conversations__conversation_id__patch']
     trace?: never
