@@ -25,7 +25,7 @@ async def _create(gateway: Gateway, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_a_moved_app_needs_its_key_again(
-    gateway: Gateway, dify_emulator: RunningEmulator
+    gateway: Gateway, dify_emulator: RunningEmulator, dify_emulator_015: RunningEmulator
 ) -> None:
     admin = gateway.mint(role="admin")
     app = await _create(gateway, _app_body(dify_emulator))
@@ -37,14 +37,16 @@ async def test_a_moved_app_needs_its_key_again(
     assert moved.json()["detail"].startswith("api_key")
     unchanged = await gateway.client.get(url, headers=admin)
     assert unchanged.json()["base_url"] == dify_emulator.base_url
+    # another Dify (its mode is detected there, so it must answer: the second emulator)
+    elsewhere = dify_emulator_015.base_url
     with_key = await gateway.client.patch(
         url,
-        json={"base_url": "https://dify.example.net/v1", "api_key": "app-new-key-5678"},
+        json={"base_url": elsewhere, "api_key": dify_emulator_015.keys["chat"]},
         headers=admin,
     )
-    assert with_key.status_code == 200
+    assert with_key.status_code == 200, with_key.text
     same_url = await gateway.client.patch(
-        url, json={"base_url": "https://dify.example.net/v1", "name": "Same"}, headers=admin
+        url, json={"base_url": elsewhere, "name": "Same"}, headers=admin
     )
     assert same_url.status_code == 200
 
@@ -54,7 +56,7 @@ async def test_an_operator_restricts_where_apps_may_point(
 ) -> None:
     admin = gateway.mint(role="admin")
     app = await _create(gateway, _app_body(dify_emulator))  # 127.0.0.1, allowed so far
-    gateway.app.state.clients.settings.dify_allowed_hosts = "dify.example.com *.dify.internal"
+    gateway.app.state.clients.settings.dify_allowed_hosts = "dify.example.com localhost"
     refused = await gateway.client.post(
         "/api/admin/apps",
         json=_app_body(dify_emulator, base_url="http://169.254.169.254/latest"),
@@ -62,12 +64,14 @@ async def test_an_operator_restricts_where_apps_may_point(
     )
     assert refused.status_code == 422
     assert refused.json()["detail"].startswith("base_url")
+    # an allowed host is asked for the app's mode (so it must be a Dify that answers)
+    port = dify_emulator.base_url.rsplit(":", 1)[1].split("/")[0]
     ok = await gateway.client.post(
         "/api/admin/apps",
-        json=_app_body(dify_emulator, base_url="https://eu.dify.internal/v1"),
+        json=_app_body(dify_emulator, base_url=f"http://localhost:{port}/v1"),
         headers=admin,
     )
-    assert ok.status_code == 201
+    assert ok.status_code == 201, ok.text
     probe = await gateway.client.post(f"/api/admin/apps/{app['id']}/test", headers=admin)
     assert probe.json() == {
         "ok": False,

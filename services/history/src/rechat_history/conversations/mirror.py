@@ -45,22 +45,20 @@ class DifyMirror:
 
 def deleted(row: Conversation) -> ConversationDeleted:
     """The event of a deletion (built before the tombstone clears the Dify id)."""
-    return ConversationDeleted(
-        user_id=row.user_id,
-        conversation_id=row.id,
-        app_id=row.app_id,
-        dify_conversation_id=row.dify_conversation_id,
-    )
+    return ConversationDeleted(**_ids(row))
 
 
 def renamed(row: Conversation) -> ConversationRenamed:
-    return ConversationRenamed(
-        user_id=row.user_id,
-        conversation_id=row.id,
-        app_id=row.app_id,
-        dify_conversation_id=row.dify_conversation_id,
-        title=row.title,
-    )
+    return ConversationRenamed(**_ids(row), title=row.title)
+
+
+def _ids(row: Conversation) -> dict[str, str | None]:
+    return {
+        "user_id": row.user_id,
+        "conversation_id": row.id,
+        "app_id": row.app_id,
+        "dify_conversation_id": row.dify_conversation_id,
+    }
 
 
 def get_mirror(request: Request) -> DifyMirror:
