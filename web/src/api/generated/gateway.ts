@@ -254,6 +254,26 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/api/files/{file_id}/preview': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Preview File
+     * @description An image I attached in one of my conversations (thumbnails of my messages).
+     */
+    get: operations['preview_file_api_files__file_id__preview_get']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
 }
 export type webhooks = Record<string, never>
 export interface components {
@@ -321,6 +341,8 @@ export interface components {
       name: string
       /** Opening Statement */
       opening_statement: string | null
+      /** Query Input */
+      query_input: string | null
       /**
        * Speech To Text
        * @default false
@@ -370,12 +392,8 @@ export interface components {
        * @default
        */
       icon: string
-      /**
-       * Mode
-       * @default chat
-       * @enum {string}
-       */
-      mode: 'chat' | 'agent-chat' | 'advanced-chat' | 'workflow' | 'completion'
+      /** Mode */
+      mode?: ('chat' | 'agent-chat' | 'advanced-chat' | 'workflow' | 'completion') | null
       /** Name */
       name: string
       /** Visible To Groups */
@@ -435,6 +453,8 @@ export interface components {
      * @description A file for Dify: an id from `POST /api/files`, or a remote URL.
      */
     ChatFile: {
+      /** Name */
+      name?: string | null
       /**
        * Transfer Method
        * @default local_file
@@ -1817,6 +1837,102 @@ export interface operations {
         }
         content: {
           'application/json': components['schemas']['UploadedFile']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description An upstream service failed */
+      502: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  preview_file_api_files__file_id__preview_get: {
+    parameters: {
+      query: {
+        conversation_id: string
+      }
+      header?: never
+      path: {
+        file_id: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description The image, as Dify stored it */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'image/*': unknown
         }
       }
       /** @description Malformed request */
