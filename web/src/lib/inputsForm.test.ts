@@ -12,6 +12,8 @@ const workflow = {
   suggested_questions: [],
   file_upload: null,
   suggested_questions_after_answer: false,
+  speech_to_text: false,
+  text_to_speech: false,
   user_input_form: [
     { paragraph: { variable: 'question', label: 'Your question', required: true } },
     { 'text-input': { variable: 'tone', label: 'Tone', required: true } },
