@@ -26,8 +26,8 @@ from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
 from rechat_shared.conversation_lock import release_conversation
-from rechat_shared.errors import AnswersInFlight, ConversationBusy, RateLimited
 from rechat_shared.conversation_tombstone import is_deleted
+from rechat_shared.errors import AnswersInFlight, ConversationBusy, RateLimited
 from rechat_shared.redis import Keys
 
 
