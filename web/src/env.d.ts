@@ -5,5 +5,7 @@ declare module 'vue-router' {
   interface RouteMeta {
     guest?: boolean
     admin?: boolean
+    /** Reachable without signing in (a shared link). */
+    public?: boolean
   }
 }

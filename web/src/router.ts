@@ -12,6 +12,13 @@ export const router = createRouter({
       meta: { guest: true },
     },
     {
+      // A shared link's read-only snapshot: public, no sign-in.
+      path: '/s/:shareId',
+      name: 'shared',
+      component: () => import('@/views/SharedView.vue'),
+      meta: { public: true },
+    },
+    {
       path: '/',
       component: () => import('@/views/ShellView.vue'),
       children: [
@@ -30,6 +37,7 @@ export const router = createRouter({
 })
 
 router.beforeEach(async (to) => {
+  if (to.meta.public) return true
   const auth = useAuthStore()
   await auth.init()
   if (!auth.user && !to.meta.guest)

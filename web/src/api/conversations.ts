@@ -39,6 +39,11 @@ export const conversationsApi = {
       method: 'PATCH',
       body: patch,
     }),
+  /** A copy that continues as a new Dify conversation (201). */
+  clone: (id: string) =>
+    http.json<Conversation>(`/api/conversations/${encodeURIComponent(id)}/clone`, {
+      method: 'POST',
+    }),
   remove: (id: string) =>
     http.json<void>(`/api/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' }),
   archiveAll: () => http.json<void>('/api/conversations/archive-all', { method: 'POST' }),

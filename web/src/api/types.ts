@@ -39,6 +39,10 @@ export type Feedback = History['Feedback']
 export type MessageStatus = History['Message']['status']
 export type UsageReport = History['UsageReport']
 export type UsageRow = History['UsageRow']
+export type Share = History['Share']
+export type SharedConversation = History['SharedConversation']
+export type SharedMessage = History['SharedMessage']
+export type Folder = History['Folder']
 
 /** The `{"error", "detail"}` envelope of every 4xx/5xx (422 adds pydantic's `errors`). */
 export type ApiErrorBody = Auth['ErrorBody']

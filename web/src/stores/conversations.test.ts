@@ -5,7 +5,7 @@ import type { Conversation } from '@/api/types'
 
 vi.mock('vue-sonner', () => ({ toast: { error: vi.fn(), success: vi.fn() } }))
 vi.mock('@/api/conversations', () => ({
-  conversationsApi: { list: vi.fn(), update: vi.fn(), remove: vi.fn() },
+  conversationsApi: { list: vi.fn(), update: vi.fn(), remove: vi.fn(), clone: vi.fn() },
 }))
 
 const { conversationsApi } = await import('@/api/conversations')
@@ -71,6 +71,27 @@ describe('conversations store', () => {
     await store.setArchived('b', true)
     expect(store.items.map((c) => c.id)).toEqual(['a'])
     expect(store.find('b')).toBeNull()
+  })
+
+  it('marks a chat unread and read again, and shows a clone at the top', async () => {
+    vi.mocked(conversationsApi.list)
+      .mockResolvedValueOnce({ items: [], next_cursor: null })
+      .mockResolvedValueOnce({ items: [conversation('a'), conversation('b')], next_cursor: null })
+    const store = useConversationsStore()
+    await store.reload()
+
+    vi.mocked(conversationsApi.update).mockResolvedValueOnce(conversation('b', { unread: true }))
+    await store.setUnread('b', true)
+    expect(conversationsApi.update).toHaveBeenLastCalledWith('b', { unread: true })
+    expect(store.find('b')?.unread).toBe(true)
+    vi.mocked(conversationsApi.update).mockResolvedValueOnce(conversation('b'))
+    await store.setUnread('b', false)
+    expect(store.find('b')?.unread).toBe(false)
+
+    vi.mocked(conversationsApi.clone).mockResolvedValueOnce(conversation('copy'))
+    const copy = await store.clone('b')
+    expect(copy.id).toBe('copy')
+    expect(store.items.map((c) => c.id)).toEqual(['copy', 'a', 'b'])
   })
 
   it('stops paging after a failed page instead of retrying in a loop', async () => {

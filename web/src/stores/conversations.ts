@@ -93,6 +93,16 @@ export const useConversationsStore = defineStore('conversations', () => {
     replace(updated)
     if (!value) await reload()
   }
+  /** Marks a chat (un)read; opening a chat marked unread clears it. */
+  async function setUnread(id: string, value: boolean) {
+    replace(await conversationsApi.update(id, { unread: value }))
+  }
+  /** Copies a chat; the copy is shown at the top of the list. */
+  async function clone(id: string) {
+    const copy = await conversationsApi.clone(id)
+    items.value = [copy, ...items.value.filter((c) => c.id !== copy.id)]
+    return copy
+  }
   async function remove(id: string) {
     await conversationsApi.remove(id)
     items.value = items.value.filter((c) => c.id !== id)
@@ -113,6 +123,8 @@ export const useConversationsStore = defineStore('conversations', () => {
     rename,
     setPinned,
     setArchived,
+    setUnread,
+    clone,
     remove,
   }
 })
