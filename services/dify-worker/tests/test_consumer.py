@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from rechat_shared.bus import HISTORY_QUEUE, Delivery
+from rechat_shared.conversation_tombstone import mark_deleted
 from rechat_shared.events import (
     AnyBusEvent,
     ChatCompleted,
@@ -181,3 +182,45 @@ async def test_redelivery_restarts_and_a_finished_stream_is_reported_again(
     again = await _wait_for(published, ChatCompleted)
     assert again.answer == first.answer == "t0 t1 t2 t3 "
     assert len(await _stream(context, request.message_id)) == len(events)
+
+
+async def test_a_turn_for_a_conversation_deleted_meanwhile_never_reaches_dify(
+    context: WorkerContext, dify_emulator: RunningEmulator, published: list[AnyBusEvent]
+) -> None:
+    """Two tabs: the gateway accepted the turn, then the other tab deleted the conversation
+    before a worker took it. The worker must not continue the old Dify conversation."""
+    first = _request(context, dify_emulator, "[[tokens:2]] remember this")
+    await RequestConsumer(context)(_delivery(first))
+    done = await _wait_for(published, ChatCompleted)
+    dify_user_calls = len(_chat_calls(dify_emulator, first.dify_user))
+    await mark_deleted(context.redis, context.keys, [first.conversation_id])
+    follow_up = first.model_copy(
+        update={
+            "message_id": new_id(),
+            "user_message_id": new_id(),
+            "event_id": new_id(),
+            "new_conversation": False,
+            "dify_conversation_id": done.dify_conversation_id,
+        }
+    )
+    await RequestConsumer(context)(_delivery(follow_up))
+    events = await _stream(context, follow_up.message_id)
+    assert events[-1].event == "error"
+    assert events[-1].data["code"] == "conversation_not_found"
+    failed = await eventually(
+        lambda: next(
+            (
+                e
+                for e in published
+                if isinstance(e, ChatFailed) and e.message_id == follow_up.message_id
+            ),
+            None,
+        )
+    )
+    assert failed.code == "conversation_not_found"
+    assert len(_chat_calls(dify_emulator, first.dify_user)) == dify_user_calls
+
+
+def _chat_calls(emulator: RunningEmulator, user: str) -> list[Any]:
+    calls = emulator.control("GET", "/calls", params={"route": "/v1/chat-messages"})["calls"]
+    return [call for call in calls if (call["body"] or {}).get("user") == user]
