@@ -38,6 +38,10 @@ def connection_options(health_check_seconds: float) -> dict[str, Any]:
         "socket_keepalive": True,
         "socket_connect_timeout": 3,
         "socket_timeout": COMMAND_TIMEOUT_SECONDS,
+        # no CLIENT SETINFO on connect: Redis < 7.2 answers it with an error, and a health-check
+        # PING sent in between read that error as its own reply, failing a request right after
+        # a (re)connect with "unknown subcommand 'SETINFO'"
+        "driver_info": None,
     }
 
 

@@ -124,6 +124,7 @@ class RedisStreamHub:
             socket_timeout=5,
             client_name=client_name,
             protocol=2,
+            driver_info=None,  # as `connection_options`: no CLIENT SETINFO
         )
         self._pubsub_client = Redis.from_pool(pubsub_pool)
         self._mux = PubSubMux(self._pubsub_client, subscribe_timeout, health_check_seconds)
@@ -190,7 +191,10 @@ class RedisStreamHub:
             self._mux.unsubscribe(channel, listener)
 
     async def status(self, message_id: str) -> StreamStatus:
-        entries = await self._client.xrevrange(self.keys.stream_log(message_id), count=1)
+        log = self.keys.stream_log(message_id)
+        # through the pipeline: whatever redis-py raises on a broken connection arrives as
+        # StreamUnavailable (it also raised AttributeError and RuntimeError mid-reconnect)
+        entries = await self._pipeline.execute(lambda pipe: pipe.xrevrange(log, count=1))
         if not entries:
             return StreamStatus(exists=False, last=None)
         entry_id, fields = entries[0]

@@ -100,7 +100,9 @@ class LogSubscription:
         )
         if not events and self._first_catch_up and self._last > 0:
             # Resuming at (or past) the end of a finished stream: nothing more will come.
-            last_logged = await self._read_last()
+            last_logged = await wait_for_redis(
+                self._read_last, patience=READ_PATIENCE_SECONDS, what="replay"
+            )
             self._finished = last_logged is not None and last_logged.is_terminal
         self._first_catch_up = False
         gap_event, self._gap_event = self._gap_event, None

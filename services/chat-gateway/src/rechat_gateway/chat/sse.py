@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import weakref
 from collections.abc import AsyncGenerator, Iterable
 from contextlib import AsyncExitStack
@@ -18,6 +19,8 @@ from starlette.types import Receive, Scope, Send
 
 from rechat_shared.events import StreamEvent
 from rechat_shared.streams import StreamSubscription
+
+logger = logging.getLogger(__name__)
 
 KEEP_ALIVE = b": keep-alive\n\n"
 _END = object()
@@ -64,6 +67,10 @@ async def _pump(subscription: StreamSubscription, queue: asyncio.Queue[object]) 
             queue.put_nowait(event)
             if event.is_terminal:
                 return
+    except Exception:
+        # the connection ends without a terminal event: the client resumes from its last id
+        logger.exception("an answer's stream broke off")
+        raise
     finally:
         queue.put_nowait(_END)
 
