@@ -18,19 +18,28 @@ async def test_defaults_then_partial_changes_follow_the_user(
     assert defaults["language"] is None
     changed = await client.patch(
         URL,
-        json={"theme": "oled", "send_with": "ctrl_enter", "language": "zh-CN", "tts_rate": 1.5},
+        json={
+            "theme": "oled-dark",
+            "send_with": "ctrl_enter",
+            "language": "zh-CN",
+            "tts_rate": 1.5,
+        },
         headers=member.headers,
     )
     assert changed.status_code == 200
     again = await client.patch(URL, json={"wide_screen": True}, headers=member.headers)
     body = again.json()
-    assert (body["theme"], body["send_with"], body["language"]) == ("oled", "ctrl_enter", "zh-CN")
+    assert (body["theme"], body["send_with"], body["language"]) == (
+        "oled-dark",
+        "ctrl_enter",
+        "zh-CN",
+    )
     assert body["wide_screen"] is True
     assert body["tts_rate"] == 1.5
     # null puts a nullable setting back to its default; a non-nullable one is left alone
     reset = await client.patch(URL, json={"language": None, "theme": None}, headers=member.headers)
     assert reset.json()["language"] is None
-    assert reset.json()["theme"] == "oled"
+    assert reset.json()["theme"] == "oled-dark"
     assert (await client.get(URL, headers=member.headers)).json() == reset.json()
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Theme = Literal["system", "light", "dark", "oled"]
+Theme = Literal["system", "light", "dark", "oled-dark"]
 Language = Literal["en", "zh-CN"]
 SendKey = Literal["enter", "ctrl_enter"]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
