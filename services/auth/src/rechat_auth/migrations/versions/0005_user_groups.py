@@ -28,8 +28,6 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_groups")),
         sa.UniqueConstraint("name", name=op.f("uq_user_groups_name")),
-        mysql_charset="utf8mb4",
-        mysql_collate="utf8mb4_unicode_ci",
     )
     op.create_table(
         "user_group_members",
@@ -48,8 +46,6 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("group_id", "user_id", name=op.f("pk_user_group_members")),
-        mysql_charset="utf8mb4",
-        mysql_collate="utf8mb4_unicode_ci",
     )
     op.create_index(op.f("ix_user_group_members_user_id"), "user_group_members", ["user_id"])
 
