@@ -5,6 +5,7 @@ import { authApi } from '@/api/auth'
 import { bindSessionCallbacks, http } from '@/api/client'
 import { setImageHosts } from '@/lib/markdown'
 import type { AuthConfig, Session, User } from '@/api/types'
+import { usePreferencesStore } from '@/stores/preferences'
 
 export const useAuthStore = defineStore('auth', () => {
   const user = ref<User | null>(null)
@@ -17,9 +18,15 @@ export const useAuthStore = defineStore('auth', () => {
   const isPending = computed(() => user.value?.role === 'pending')
 
   function adopt(session: Session) {
+    const preferences = usePreferencesStore()
+    if (user.value?.id !== session.user.id) preferences.reset()
     http.setToken(session.access_token)
     user.value = session.user
     sessionLost.value = false
+    // the user's settings follow them from the server (pending accounts have none yet)
+    if (session.user.role !== 'pending' && !preferences.loaded) {
+      void preferences.load().catch(() => undefined)
+    }
   }
 
   bindSessionCallbacks({
@@ -60,6 +67,7 @@ export const useAuthStore = defineStore('auth', () => {
     await authApi.logout().catch(() => undefined)
     http.setToken(null)
     user.value = null
+    usePreferencesStore().reset()
   }
 
   /**

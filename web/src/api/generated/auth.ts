@@ -603,7 +603,7 @@ export interface components {
        * @default system
        * @enum {string}
        */
-      theme: 'system' | 'light' | 'dark' | 'oled'
+      theme: 'system' | 'light' | 'dark' | 'oled-dark'
       /**
        * Tts Rate
        * @default 1
@@ -637,7 +637,7 @@ export interface components {
       /** Show Timestamps */
       show_timestamps?: boolean | null
       /** Theme */
-      theme?: ('system' | 'light' | 'dark' | 'oled') | null
+      theme?: ('system' | 'light' | 'dark' | 'oled-dark') | null
       /** Tts Rate */
       tts_rate?: number | null
       /** Tts Voice */
