@@ -3,14 +3,15 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { appsApi } from '@/api/apps'
-import { authApi } from '@/api/auth'
 import type { App } from '@/api/types'
+import { usePreferencesStore } from '@/stores/preferences'
 
 export const useAppsStore = defineStore('apps', () => {
   const apps = ref<App[]>([])
   const loaded = ref(false)
   const selectedId = ref<string | null>(localStorage.getItem('app'))
-  const defaultId = ref<string | null>(null)
+  const preferences = usePreferencesStore()
+  const defaultId = computed(() => preferences.preferences.default_app_id ?? null)
 
   const selected = computed<App | null>(
     () => apps.value.find((app) => app.id === selectedId.value) ?? apps.value[0] ?? null,
@@ -28,13 +29,12 @@ export const useAppsStore = defineStore('apps', () => {
 
   /** Reads the user's default app; it is selected for a new chat. */
   async function loadDefault() {
-    defaultId.value = (await authApi.preferences()).default_app_id ?? null
+    if (!preferences.loaded) await preferences.load()
     selectDefault()
   }
 
   async function setDefault(id: string) {
-    const preferences = await authApi.updatePreferences({ default_app_id: id })
-    defaultId.value = preferences.default_app_id ?? null
+    await preferences.update({ default_app_id: id })
     select(id)
   }
 

@@ -12,10 +12,10 @@ window.matchMedia = ((query: string) => ({
   removeEventListener: () => undefined,
 })) as unknown as typeof window.matchMedia
 
-vi.mock('@/api/preferences', () => ({ preferencesApi: { get: vi.fn(), update: vi.fn() } }))
+vi.mock('@/api/auth', () => ({ authApi: { preferences: vi.fn(), updatePreferences: vi.fn() } }))
 vi.mock('@/i18n', () => ({ setLocale: vi.fn(), i18n: { global: { t: (k: string) => k } } }))
 
-const { preferencesApi } = await import('@/api/preferences')
+const { authApi } = await import('@/api/auth')
 const { setLocale } = await import('@/i18n')
 const { DEFAULT_PREFERENCES, usePreferencesStore } = await import('@/stores/preferences')
 const { useDraft } = await import('@/components/settings/useDraft')
@@ -34,7 +34,7 @@ beforeEach(() => {
 
 describe('preferences store', () => {
   it('applies the theme and language the server holds', async () => {
-    vi.mocked(preferencesApi.get).mockResolvedValue(stored({ theme: 'dark', language: 'zh-CN' }))
+    vi.mocked(authApi.preferences).mockResolvedValue(stored({ theme: 'dark', language: 'zh-CN' }))
     const store = usePreferencesStore()
     await store.load()
     expect(store.loaded).toBe(true)
@@ -44,23 +44,23 @@ describe('preferences store', () => {
   })
 
   it("sends a panel's changed fields only, and nothing when nothing changed", async () => {
-    vi.mocked(preferencesApi.get).mockResolvedValue(stored({ wide_screen: false }))
-    vi.mocked(preferencesApi.update).mockImplementation(async (change) =>
+    vi.mocked(authApi.preferences).mockResolvedValue(stored({ wide_screen: false }))
+    vi.mocked(authApi.updatePreferences).mockImplementation(async (change) =>
       stored({ ...change } as Partial<Preferences>),
     )
     const store = usePreferencesStore()
     await store.load()
     const { draft, save } = useDraft(['wide_screen', 'send_with'] as const)
     await save()
-    expect(preferencesApi.update).not.toHaveBeenCalled()
+    expect(authApi.updatePreferences).not.toHaveBeenCalled()
     draft.value.wide_screen = true
     await save()
-    expect(preferencesApi.update).toHaveBeenCalledWith({ wide_screen: true })
+    expect(authApi.updatePreferences).toHaveBeenCalledWith({ wide_screen: true })
     expect(store.preferences.wide_screen).toBe(true)
   })
 
   it('forgets the last user on reset', async () => {
-    vi.mocked(preferencesApi.get).mockResolvedValue(stored({ chat_bubbles: false }))
+    vi.mocked(authApi.preferences).mockResolvedValue(stored({ chat_bubbles: false }))
     const store = usePreferencesStore()
     await store.load()
     store.reset()

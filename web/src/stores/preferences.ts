@@ -2,7 +2,7 @@
 // changed field by field; the browser keeps theme and language too, for the first paint.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import { preferencesApi } from '@/api/preferences'
+import { authApi } from '@/api/auth'
 import type { Preferences, PreferencesUpdate } from '@/api/types'
 import { setLocale, type Locale } from '@/i18n'
 import { useUiStore } from '@/stores/ui'
@@ -33,12 +33,12 @@ export const usePreferencesStore = defineStore('preferences', () => {
   }
 
   async function load() {
-    apply(await preferencesApi.get())
+    apply(await authApi.preferences())
     loaded.value = true
   }
 
   async function update(change: PreferencesUpdate) {
-    apply(await preferencesApi.update(change))
+    apply(await authApi.updatePreferences(change))
   }
 
   function reset() {
