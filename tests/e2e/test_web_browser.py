@@ -2,8 +2,11 @@
 
 Starts the README's run command in processes mode (auth, chat-gateway, history, two kinds of
 real infrastructure: MariaDB, RabbitMQ, Redis; the Dify emulator) on a fresh database, then
-runs the SPA's browser journey (`npm run test:e2e`: playwright-core driving Debian's Chromium)
-against it. Screenshots land in web/artifacts/.
+runs the SPA's browser tests (`npm run test:e2e`: playwright-core driving Debian's Chromium)
+against it: the journey, and Open WebUI's screens taken of ReChat with the chat surface's
+behaviour (web/e2e/screens.e2e.ts). Screenshots land in web/artifacts/, the screens in
+web/artifacts/screens/, and tools/screens/compare.py puts each beside Open WebUI's in
+web/artifacts/compare/.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -32,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 INFRA = ("DATABASE_URL", "RABBITMQ_URL", "REDIS_URL", "RABBITMQ_PREFIX", "REDIS_PREFIX")
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
 @pytest.fixture
@@ -71,9 +75,16 @@ def test_the_browser_journey_passes_against_the_running_stack(stack: RunningRech
         env={**os.environ, "RECHAT_E2E_URL": stack.url},
         capture_output=True,
         text=True,
-        timeout=360,
+        timeout=1080,
         check=False,
     )
     output = result.stdout[-6000:] + result.stderr[-3000:]
     assert result.returncode == 0, f"{output}\n--- stack log ---\n{stack.log_tail(80)}"
     assert any((WEB / "artifacts").glob("*.png")), "the journey saved no screenshots"
+    assert any((WEB / "artifacts" / "screens").glob("*-light.png")), "no Open WebUI screens taken"
+    if shutil.which("convert"):  # the side-by-side pictures, when ImageMagick is there
+        subprocess.run(
+            [sys.executable, str(ROOT / "tools" / "screens" / "compare.py")],
+            check=True,
+            timeout=300,
+        )

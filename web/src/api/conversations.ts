@@ -4,6 +4,7 @@ import type {
   Conversation,
   ConversationPage,
   ConversationUpdate,
+  Message,
   MessagePage,
   UsageReport,
 } from './types'
@@ -30,6 +31,11 @@ export const conversationsApi = {
   list: (params: ConversationQuery = {}) =>
     http.json<ConversationPage>(`/api/conversations${query(params)}`),
   get: (id: string) => http.json<Conversation>(`/api/conversations/${encodeURIComponent(id)}`),
+  editMessage: (id: string, content: string) =>
+    http.json<Message>(`/api/messages/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      body: { content },
+    }),
   messages: (id: string, cursor?: string | null) =>
     http.json<MessagePage>(
       `/api/conversations/${encodeURIComponent(id)}/messages${query({ cursor, limit: 100 })}`,

@@ -1,4 +1,5 @@
-// Keeps the conversation pinned to the bottom while an answer streams, unless the user scrolled up.
+// Keeps the conversation pinned to the bottom while it is at the bottom (a resumed or loaded chat),
+// or a new question at the top while its answer streams below it (the last turn is tall enough).
 import { onBeforeUnmount, onMounted, ref, type Ref } from 'vue'
 
 export function useAutoScroll(scroller: Ref<HTMLElement | null>) {
@@ -18,6 +19,16 @@ export function useAutoScroll(scroller: Ref<HTMLElement | null>) {
     })
   }
 
+  /** Open WebUI keeps a new question at the top while its answer grows below it. */
+  function showLastQuestion() {
+    const questions = scroller.value?.querySelectorAll<HTMLElement>('[data-testid=user-message]')
+    const question = questions?.[questions.length - 1]
+    if (!scroller.value || !question) return
+    const top = question.getBoundingClientRect().top - scroller.value.getBoundingClientRect().top
+    scroller.value.scrollTo({ top: scroller.value.scrollTop + top - 64 })
+    onScroll()
+  }
+
   onMounted(() => {
     scroller.value?.addEventListener('scroll', onScroll, { passive: true })
     observer = new MutationObserver(() => {
@@ -31,5 +42,5 @@ export function useAutoScroll(scroller: Ref<HTMLElement | null>) {
     observer?.disconnect()
   })
 
-  return { atBottom, scrollToBottom }
+  return { atBottom, scrollToBottom, showLastQuestion }
 }

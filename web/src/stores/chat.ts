@@ -181,6 +181,13 @@ export const useChatStore = defineStore('chat', () => {
     selectedVariant.value[turnKey] = index
   }
 
+  /** The user's own text for a stored message (a question kept without asking again, an answer). */
+  async function editMessage(message: Message, content: string) {
+    if (!hasServerId(message)) return
+    const saved = await conversationsApi.editMessage(message.id, content)
+    message.content = saved.content
+  }
+
   async function rate(message: Message, rating: 'like' | 'dislike' | null, content?: string) {
     if (!hasServerId(message)) return
     await chatApi.feedback(message.id, { rating, content: content ?? null })
@@ -203,5 +210,6 @@ export const useChatStore = defineStore('chat', () => {
     stop,
     selectVariant,
     rate,
+    editMessage,
   }
 })

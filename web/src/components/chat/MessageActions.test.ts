@@ -24,7 +24,7 @@ vi.mock('@/api/chat', () => ({
 
 function labels(message: Message): string[] {
   const wrapper = mount(MessageActions, {
-    props: { message, variant: 0, variants: 1, last: true },
+    props: { message, app: null, variant: 0, variants: 1, last: true },
     global: { plugins: [i18n] },
   })
   return wrapper.findAll('button').map((button) => button.attributes('aria-label') ?? '')
