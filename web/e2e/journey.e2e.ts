@@ -192,6 +192,7 @@ describe('ReChat in a real browser', () => {
     await send(page, 'Tell me something')
     await waitForAnswer(page)
     await lastAnswer(page).getByRole('button', { name: 'Regenerate' }).click()
+    await page.getByRole('menuitem', { name: 'Try Again' }).click()
     const nav = lastAnswer(page).getByTestId('variant-nav')
     await nav.waitFor()
     await until(async () => (await nav.innerText()).includes('2/2'), 'variant 2/2')

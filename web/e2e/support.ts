@@ -88,6 +88,9 @@ export async function launch(artifacts = ''): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      // A fake microphone that needs no permission prompt, for the voice input tests.
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
     ],
   })
 }
@@ -115,7 +118,7 @@ export async function openSession(
     isMobile: options.mobile,
     hasTouch: options.mobile,
     locale: options.locale ?? 'en-US',
-    permissions: ['clipboard-read', 'clipboard-write'],
+    permissions: ['clipboard-read', 'clipboard-write', 'microphone'],
   })
   const page = await context.newPage()
   page.setDefaultTimeout(15_000)
