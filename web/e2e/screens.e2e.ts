@@ -26,7 +26,7 @@ import {
 const DIR = 'screens'
 const DESKTOP = { width: 1440, height: 900 }
 export const MOBILE = { width: 390, height: 844 }
-const DAY = 86_400_000
+const DAY = 86_400_000 + 3_600_000 // a day and an hour: the age shown stays in its day however slow the run
 /** The reference's chats and their ages (README: 0, 0, 1, 3, 5, 12, 20 and 45 days). */
 const CHATS: [title: string, ageMs: number, pinned?: boolean][] = [
   ['Trip planning to Kyoto', 5 * 60_000],

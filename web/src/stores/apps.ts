@@ -27,10 +27,10 @@ export const useAppsStore = defineStore('apps', () => {
     localStorage.setItem('app', id)
   }
 
-  /** Reads the user's default app; it is selected for a new chat. */
-  async function loadDefault() {
+  /** Reads the user's default app; it is selected now only for a new chat (`forNewChat`). */
+  async function loadDefault(forNewChat: boolean) {
     if (!preferences.loaded) await preferences.load()
-    selectDefault()
+    if (forNewChat) selectDefault()
   }
 
   async function setDefault(id: string) {
