@@ -214,3 +214,106 @@ describe('the chat row menu', () => {
     expect(session.problems).toEqual([])
   })
 })
+
+describe('folders', () => {
+  const folderName = `Work ${RUN}`
+  let folderId = ''
+  let secondId = ''
+  const folder = (page: Page, id: string) =>
+    page.locator(`[data-testid=folder][data-folder-id="${id}"]`)
+  const inDatedList = (page: Page, id: string) =>
+    page.locator(`[data-testid^="group-"] [data-conversation-id="${id}"]`)
+
+  async function createFolder(page: Page, name: string): Promise<string> {
+    await page.getByTestId('folder-create').click()
+    const input = page.getByTestId('folder-name-input')
+    await input.fill(name)
+    await input.press('Enter')
+    const created = page.locator(`[data-testid=folder][data-folder-name="${name}"]`)
+    await created.waitFor()
+    return (await created.getAttribute('data-folder-id')) ?? ''
+  }
+
+  it('a new folder takes a chat moved in from the row menu, out of the dated list', async () => {
+    const { page } = session
+    await page.goto('/')
+    await row(page, chatId).waitFor()
+    folderId = await createFolder(page, folderName)
+    await openMenu(page, chatId)
+    await page.getByTestId('chat-move').hover()
+    await page.getByTestId('chat-move-menu').getByText(folderName).click()
+    await folder(page, folderId)
+      .getByTestId('folder-chats')
+      .locator(`[data-conversation-id="${chatId}"]`)
+      .waitFor()
+    await until(
+      async () => (await inDatedList(page, chatId).count()) === 0,
+      'out of the dated list',
+    )
+    expect(
+      (await api<{ folder_id: string }>(token, `/api/conversations/${chatId}`)).folder_id,
+    ).toBe(folderId)
+    await shot(page, 'organise/sidebar-folders-light')
+  })
+
+  it('a chat dragged onto a folder moves into it', async () => {
+    const { page } = session
+    secondId = await apiChat(token, { app_id: appId, query: `Dragged question ${RUN}` })
+    await page.reload()
+    await row(page, secondId).waitFor()
+    await row(page, secondId).dragTo(folder(page, folderId))
+    await folder(page, folderId).locator(`[data-conversation-id="${secondId}"]`).waitFor()
+    await until(
+      async () => (await inDatedList(page, secondId).count()) === 0,
+      'out of the dated list',
+    )
+    await until(
+      async () =>
+        (await api<{ folder_id: string }>(token, `/api/conversations/${secondId}`)).folder_id ===
+        folderId,
+      'moved on the server',
+    )
+  })
+
+  it('a folder is renamed from its menu', async () => {
+    const { page } = session
+    await folder(page, folderId).getByTestId('folder-toggle').hover()
+    await folder(page, folderId).getByTestId('folder-menu').click()
+    await page.getByTestId('folder-rename').click()
+    const input = page.getByTestId('folder-name-input')
+    await input.fill(`Renamed ${RUN}`)
+    await input.press('Enter')
+    await page.locator(`[data-testid=folder][data-folder-name="Renamed ${RUN}"]`).waitFor()
+    const names = (await api<{ name: string }[]>(token, '/api/folders')).map((f) => f.name)
+    expect(names).toContain(`Renamed ${RUN}`)
+    expect(names).not.toContain(folderName)
+  })
+
+  it('deleting a folder keeps its chats unless asked to delete them too', async () => {
+    const { page } = session
+    await folder(page, folderId).getByTestId('folder-toggle').hover()
+    await folder(page, folderId).getByTestId('folder-menu').click()
+    await page.getByTestId('folder-delete').click()
+    await page.getByTestId('folder-delete-confirm').click() // "delete the chats too" left unticked
+    await until(async () => (await folder(page, folderId).count()) === 0, 'folder gone')
+    await inDatedList(page, chatId).waitFor()
+    await inDatedList(page, secondId).waitFor()
+
+    const trashId = await createFolder(page, `Trash ${RUN}`)
+    await row(page, secondId).dragTo(folder(page, trashId))
+    await folder(page, trashId).locator(`[data-conversation-id="${secondId}"]`).waitFor()
+    await folder(page, trashId).getByTestId('folder-toggle').hover()
+    await folder(page, trashId).getByTestId('folder-menu').click()
+    await page.getByTestId('folder-delete').click()
+    await page.getByTestId('folder-delete-chats').check()
+    await page.getByTestId('folder-delete-confirm').click()
+    await until(async () => (await folder(page, trashId).count()) === 0, 'folder gone')
+    await until(async () => (await row(page, secondId).count()) === 0, 'its chat gone')
+    const gone = await fetch(`${BASE_URL}/api/conversations/${secondId}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    })
+    expect(gone.status).toBe(404)
+    expect((await conversation(chatId)).id).toBe(chatId) // the other folder's chat was kept
+    expect(session.problems).toEqual([])
+  })
+})

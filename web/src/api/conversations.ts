@@ -16,6 +16,8 @@ export interface ConversationQuery {
   pinned?: boolean
   archived?: boolean
   q?: string
+  folder_id?: string
+  in_folder?: boolean
 }
 
 function query(params: object): string {

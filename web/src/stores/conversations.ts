@@ -14,8 +14,21 @@ export const useConversationsStore = defineStore('conversations', () => {
   const loading = ref(false)
   const done = ref(false)
 
-  /** Pinned conversations are shown in their own section, not again in the dated list. */
-  const unpinned = computed(() => items.value.filter((c) => !c.pinned))
+  /** Pinned conversations are shown in their own section, and those in a folder under it, not
+   * again in the dated list. */
+  const unpinned = computed(() => items.value.filter((c) => !c.pinned && !c.folder_id))
+  const inFolder = (folderId: string) =>
+    items.value
+      .filter((c) => c.folder_id === folderId)
+      .sort((a, b) => b.updated_at.localeCompare(a.updated_at))
+
+  /** Conversations read elsewhere (a folder's): known ones are updated, others added. */
+  function merge(list: Conversation[]) {
+    const fresh = new Map(list.map((c) => [c.id, c]))
+    items.value = items.value.map((c) => fresh.get(c.id) ?? c)
+    const known = new Set(items.value.map((c) => c.id))
+    items.value.push(...list.filter((c) => !known.has(c.id)))
+  }
 
   async function reload() {
     loading.value = true
@@ -103,6 +116,18 @@ export const useConversationsStore = defineStore('conversations', () => {
     items.value = [copy, ...items.value.filter((c) => c.id !== copy.id)]
     return copy
   }
+  async function moveToFolder(id: string, folderId: string | null) {
+    const updated = await conversationsApi.update(id, { folder_id: folderId })
+    replace(updated)
+    merge([updated]) // a pinned chat not in the loaded pages yet
+  }
+  /** A folder was deleted: its chats went with it, or are back in the dated list. */
+  function folderRemoved(folderId: string, withConversations: boolean) {
+    items.value = withConversations
+      ? items.value.filter((c) => c.folder_id !== folderId)
+      : items.value.map((c) => (c.folder_id === folderId ? { ...c, folder_id: null } : c))
+    if (withConversations) pinned.value = pinned.value.filter((c) => c.folder_id !== folderId)
+  }
   async function remove(id: string) {
     await conversationsApi.remove(id)
     items.value = items.value.filter((c) => c.id !== id)
@@ -113,6 +138,10 @@ export const useConversationsStore = defineStore('conversations', () => {
     pinned,
     items,
     unpinned,
+    inFolder,
+    merge,
+    moveToFolder,
+    folderRemoved,
     loading,
     done,
     reload,
