@@ -1,7 +1,7 @@
 // The sidebar store: pinned apart from the dated list, paging without repeats, row actions.
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
-import type { Conversation } from '@/api/types'
+import { conversation } from './testing'
 
 vi.mock('vue-sonner', () => ({ toast: { error: vi.fn(), success: vi.fn() } }))
 vi.mock('@/api/conversations', () => ({
@@ -10,20 +10,6 @@ vi.mock('@/api/conversations', () => ({
 
 const { conversationsApi } = await import('@/api/conversations')
 const { useConversationsStore } = await import('@/stores/conversations')
-
-const conversation = (id: string, overrides: Partial<Conversation> = {}): Conversation => ({
-  id,
-  app_id: 'app',
-  title: id,
-  pinned: false,
-  archived: false,
-  created_at: '2026-01-01T00:00:00Z',
-  updated_at: '2026-01-01T00:00:00Z',
-  preview: '',
-  folder_id: null,
-  unread: false,
-  ...overrides,
-})
 
 beforeEach(() => {
   setActivePinia(createPinia())

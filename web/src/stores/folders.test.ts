@@ -2,7 +2,8 @@
 // moving in and out, and deleting a folder with or without its chats.
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
-import type { Conversation, Folder } from '@/api/types'
+import type { Folder } from '@/api/types'
+import { conversation } from './testing'
 
 vi.mock('vue-sonner', () => ({ toast: { error: vi.fn(), success: vi.fn() } }))
 vi.mock('@/api/conversations', () => ({
@@ -17,19 +18,6 @@ const { foldersApi } = await import('@/api/folders')
 const { useConversationsStore } = await import('@/stores/conversations')
 const { useFoldersStore } = await import('@/stores/folders')
 
-const conversation = (id: string, overrides: Partial<Conversation> = {}): Conversation => ({
-  id,
-  app_id: 'app',
-  title: id,
-  pinned: false,
-  archived: false,
-  created_at: '2026-01-01T00:00:00Z',
-  updated_at: '2026-01-01T00:00:00Z',
-  preview: '',
-  folder_id: null,
-  unread: false,
-  ...overrides,
-})
 const folder = (id: string, name = id): Folder => ({
   id,
   name,
