@@ -39,13 +39,20 @@ STREAMING = {"/api/chat/messages", "/api/chat/messages/{message_id}/stream"}
 
 
 @pytest.fixture
-def jwks_url(signing_key: Ed25519PrivateKey) -> Iterator[str]:
-    """Auth's JWKS endpoint, played by a tiny HTTP server with the test key."""
+def peers_url(signing_key: Ed25519PrivateKey) -> Iterator[str]:
+    """The gateway's two peers, played by a tiny HTTP server: auth's JWKS endpoint (the test
+    key) and history's internal API, which knows no conversation (a fuzzed id is nobody's)."""
     public = jwt.algorithms.OKPAlgorithm.to_jwk(signing_key.public_key(), as_dict=True)
     document = json.dumps({"keys": [{**public, "kid": KID, "use": "sig", "alg": "EdDSA"}]})
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if self.path.startswith("/internal/conversations/"):
+                self.send_response(404)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"error": "conversation_not_found", "detail": "unknown"}')
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -56,7 +63,7 @@ def jwks_url(signing_key: Ed25519PrivateKey) -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 
 
@@ -68,7 +75,7 @@ def fuzzed_gateway(
     redis_prefix: str,
     rabbitmq_url: str,
     rabbit_prefix: str,
-    jwks_url: str,
+    peers_url: str,
 ) -> ServiceProcess:
     return service_process(
         "rechat_gateway",
@@ -78,7 +85,8 @@ def fuzzed_gateway(
             "REDIS_PREFIX": redis_prefix,
             "RABBITMQ_URL": rabbitmq_url,
             "RABBITMQ_PREFIX": f"{rabbit_prefix}gwfuzz.",
-            "AUTH_JWKS_URL": jwks_url,
+            "AUTH_JWKS_URL": f"{peers_url}/jwks.json",
+            "HISTORY_INTERNAL_URL": peers_url,
             "RECHAT_SECRET_KEY": SECRET.get_secret_value(),
             "LOG_FORMAT": "text",
         },
