@@ -1,9 +1,11 @@
 // Keeps the conversation pinned to the bottom while it is at the bottom (a resumed or loaded chat),
 // or a new question at the top while its answer streams below it (the last turn is tall enough).
 import { onBeforeUnmount, onMounted, ref, type Ref } from 'vue'
+import { usePreferencesStore } from '@/stores/preferences'
 
 export function useAutoScroll(scroller: Ref<HTMLElement | null>) {
   const atBottom = ref(true)
+  const preferences = usePreferencesStore()
   let observer: MutationObserver | null = null
 
   const distance = () =>
@@ -32,7 +34,7 @@ export function useAutoScroll(scroller: Ref<HTMLElement | null>) {
   onMounted(() => {
     scroller.value?.addEventListener('scroll', onScroll, { passive: true })
     observer = new MutationObserver(() => {
-      if (atBottom.value) scrollToBottom()
+      if (atBottom.value && preferences.preferences.auto_scroll) scrollToBottom()
     })
     if (scroller.value)
       observer.observe(scroller.value, { childList: true, subtree: true, characterData: true })
