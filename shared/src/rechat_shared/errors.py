@@ -367,7 +367,8 @@ def document_error_envelope(app: FastAPI) -> None:
 
     FastAPI documents its own 422 shape (`HTTPValidationError`) and nothing for the errors a
     dependency raises. Here every 4xx/5xx response gets `ErrorBody` (422 `ValidationErrorBody`),
-    every operation the 400 and 503 any route can answer, every authenticated one 401.
+    every operation the 400 and 503 any route can answer, every authenticated one 401, and
+    every one that takes a body 413 (each service caps request bodies, `body_limit`).
     """
     generate = app.openapi
 
@@ -395,6 +396,8 @@ def _rewrite_errors(schema: dict[str, Any]) -> None:
             statuses |= {400, 503}
             if operation.get("security"):
                 statuses.add(401)
+            if "requestBody" in operation:
+                statuses.add(413)
             for status in sorted(statuses):
                 model = ValidationErrorBody if status == 422 else ErrorBody
                 response = responses.setdefault(
