@@ -135,16 +135,6 @@ async def site(request: Request) -> Response:
     return json_response(state.profile, body)
 
 
-@router.get("/files/{file_id}/file-preview")
-async def file_preview(request: Request, file_id: str) -> Response:
-    """The preview URL `GET /messages` lists for a user's file (real Dify signs it with
-    `timestamp`, `nonce` and `sign`; the emulator serves it as is)."""
-    stored = _state(request).store.files.get(file_id)
-    if stored is None:
-        return Response(status_code=404)
-    return Response(stored.content, media_type=stored.mime_type)
-
-
 @router.post("/v1/files/upload")
 async def upload_file(request: Request) -> Response:
     """Upload a file for later use in a message (multipart ``file`` and ``user``)."""
