@@ -1,6 +1,5 @@
 """Async client of Dify's Service API: typed events, typed errors, terminal and timeout rules."""
 
-from rechat_shared.dify.answer import DifyAnswer
 from rechat_shared.dify.apps import DifyApp, DifyTimeouts
 from rechat_shared.dify.client import DifyClient
 from rechat_shared.dify.errors import (
@@ -82,7 +81,6 @@ __all__ = [
     "Conversation",
     "ConversationPage",
     "DifyAPIError",
-    "DifyAnswer",
     "DifyApp",
     "DifyAuthError",
     "DifyBadRequestError",

@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 
 from rechat_shared.dify.alarm import Expired, ReadAlarm
-from rechat_shared.dify.answer import DifyAnswer
 from rechat_shared.dify.apps import DifyTimeouts
 from rechat_shared.dify.errors import (
     DifyDeadlineError,
@@ -52,8 +51,7 @@ class DifyStream:
     ``async for event in stream`` yields every event but pings (unless ``include_pings``).
     An in-band ``error`` raises ``DifyStreamError`` (or is yielded when ``raise_on_error`` is
     false). ``task_id``, ``conversation_id``, ``message_id`` and ``workflow_run_id`` are filled
-    in as soon as an event carries them (``task_id`` is what the stop endpoints take);
-    ``answer`` folds the events yielded so far (text, usage, citations, thoughts, nodes).
+    in as soon as an event carries them (``task_id`` is what the stop endpoints take).
     """
 
     def __init__(
@@ -79,7 +77,6 @@ class DifyStream:
         self.workflow_run_id: str | None = None
         self.terminal: DifyEvent | None = None
         self.completed = False
-        self.answer = DifyAnswer()
 
     def __aiter__(self) -> AsyncIterator[DifyEvent]:
         if self._iterator is None:
@@ -196,7 +193,6 @@ class DifyStream:
             alarm.progressed()
 
     def _remember(self, event: DifyEvent) -> None:
-        self.answer.feed(event)
         fields: dict[str, Any] = event.__dict__
         self.task_id = self.task_id or fields.get("task_id")
         self.conversation_id = self.conversation_id or fields.get("conversation_id")
