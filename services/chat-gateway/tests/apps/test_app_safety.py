@@ -95,6 +95,25 @@ async def test_keys_must_be_plain_ascii(gateway: Gateway, dify_emulator: Running
     assert patched.status_code == 422
 
 
+async def test_app_names_with_control_or_bidi_characters_are_refused(
+    gateway: Gateway, dify_emulator: RunningEmulator
+) -> None:
+    admin = gateway.mint(role="admin")
+    for name in ("Support\x00", "Tr\u202eoppus", "Line\nbreak"):
+        response = await gateway.client.post(
+            "/api/admin/apps", json={**_app_body(dify_emulator), "name": name}, headers=admin
+        )
+        assert response.status_code == 422, repr(name)
+        assert response.json()["error"] == "validation_error"
+    app = await _create(gateway, {**_app_body(dify_emulator), "name": "Support"})
+    patched = await gateway.client.patch(
+        f"/api/admin/apps/{app['id']}", json={"name": "\u2067Support"}, headers=admin
+    )
+    assert patched.status_code == 422
+    listed = await gateway.client.get(f"/api/admin/apps/{app['id']}", headers=admin)
+    assert listed.json()["name"] == "Support"
+
+
 async def test_one_broken_app_never_fails_the_list(
     gateway: Gateway, dify_emulator: RunningEmulator
 ) -> None:

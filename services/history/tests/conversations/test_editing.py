@@ -28,6 +28,21 @@ async def test_rename_pin_archive_and_validation(
         assert response.json()["error"] == "validation_error"
 
 
+async def test_titles_with_control_or_bidi_characters_are_refused(
+    client: httpx.AsyncClient, keyring: KeyRing, ingest, script: ChatScript
+) -> None:
+    headers = keyring.headers(USER)
+    conversation_id = new_id()
+    await ingest(list(script.turn(USER, conversation_id, "q", "a")))
+    url = f"/api/conversations/{conversation_id}"
+    for title in ("Trip\x00plans", "Trip \u202esnalp", "\u2066Trip", "Trip\nplans", "a\x7f"):
+        response = await client.patch(url, json={"title": title}, headers=headers)
+        assert response.status_code == 422, repr(title)
+        assert response.json()["error"] == "validation_error"
+    unchanged = (await client.get(url, headers=headers)).json()
+    assert unchanged["title"] == "q"
+
+
 async def test_delete_one_and_all_and_late_events_do_not_revive(
     client: httpx.AsyncClient, keyring: KeyRing, ingest, script: ChatScript
 ) -> None:

@@ -31,7 +31,14 @@ async def test_create_rename_list_and_refuse_bad_or_duplicate_names(
     duplicate = await client.post("/api/folders", json={"name": "work"}, headers=headers)
     assert duplicate.status_code == 409
     assert duplicate.json()["error"] == "folder_exists"
-    for bad in ({"name": ""}, {"name": "   "}, {"name": "x" * 101}, {"name": "a", "color": 1}):
+    bad_names = ({"name": "Work\x00"}, {"name": "Wo\u202erk"}, {"name": "\u2068Work"})
+    for bad in (
+        {"name": ""},
+        {"name": "   "},
+        {"name": "x" * 101},
+        {"name": "a", "color": 1},
+        *bad_names,
+    ):
         response = await client.post("/api/folders", json=bad, headers=headers)
         assert response.status_code == 422, bad
     renamed = await client.patch(

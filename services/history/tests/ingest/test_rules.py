@@ -111,6 +111,27 @@ async def test_titles_placeholder_generated_then_user(ingest, sessions, script, 
     assert conversation.app_id == "app-1"
 
 
+async def test_generated_titles_questions_and_previews_are_stored_cleaned(ingest, sessions, script):
+    # a title or question nobody typed as a name is cleaned, not refused: bidi controls and
+    # lone surrogates dropped, NUL and other control characters made spaces
+    generated, asked = new_id(), new_id()
+    await ingest([script.request("u1", generated, "q")])
+    await ingest(
+        [script.titled("u1", generated, "Invoice\u202egpj.exe\x00 \u2066plan\u2069\ud800")]
+    )
+    conversation = await _conversation(sessions, generated)
+    assert (conversation.title, conversation.title_source) == ("Invoicegpj.exe plan", "generated")
+    request, completed = script.turn(
+        "u1", asked, "Why\x00 is\u202e\tthe sky\x1b blue?", "Bec\u202eause"
+    )
+    await ingest([request, completed])
+    conversation = await _conversation(sessions, asked)
+    assert conversation.title == "Why is the sky blue?"
+    assert conversation.preview == "Because"
+    question = await _message(sessions, request.user_message_id)
+    assert question.content == request.query  # the message itself is kept as it was sent
+
+
 async def test_feedback_before_message_and_latest_rating_wins(ingest, sessions, script):
     request, completed = script.turn("u1", new_id(), "q", "a")
     like, cleared = script.feedback(request, "like"), script.feedback(request, None)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -16,8 +17,11 @@ from pydantic import (
 )
 
 from rechat_shared.events import AppMode, Role
+from rechat_shared.text import plain_text
 
 ALL_ROLES: list[Role] = ["admin", "user"]
+AppName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(plain_text)]
+"""Shown in every user's app picker: no control or bidi-control characters."""
 
 
 class App(BaseModel):
@@ -85,7 +89,7 @@ def _base_url(value: HttpUrl | None) -> str | None:
 class AppCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: AppName
     description: str = Field(default="", max_length=5000)
     icon: str = Field(default="", max_length=500)
     base_url: HttpUrl
@@ -118,7 +122,7 @@ class AppCreate(BaseModel):
 class AppUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: AppName | None = None
     description: str | None = Field(default=None, max_length=5000)
     icon: str | None = Field(default=None, max_length=500)
     base_url: HttpUrl | None = None

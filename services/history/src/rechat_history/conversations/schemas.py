@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from rechat_history.messages.schemas import Message
 from rechat_history.models import TITLE_LENGTH
 from rechat_history.models import Conversation as ConversationRow
+from rechat_shared.text import plain_text
 
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_LENGTH)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_LENGTH),
+    AfterValidator(plain_text),
 ]
 ExportFormat = Literal["json", "markdown"]
 

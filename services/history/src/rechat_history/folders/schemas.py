@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from rechat_history.models import FOLDER_NAME_LENGTH
 from rechat_history.models import Folder as FolderRow
+from rechat_shared.text import plain_text
 
 FolderName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=FOLDER_NAME_LENGTH),
+    AfterValidator(plain_text),
 ]
 
 

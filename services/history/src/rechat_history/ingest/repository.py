@@ -35,6 +35,7 @@ from rechat_history.models import (
     Share,
     UsageRecord,
 )
+from rechat_shared.text import one_line
 
 PLACEHOLDER_TITLE_LENGTH = 60
 
@@ -272,4 +273,4 @@ _SUMMARIES = select(
 
 
 def _one_line(text: str | None, length: int) -> str:
-    return " ".join((text or "").split())[:length]
+    return one_line(text or "", length)

@@ -35,6 +35,7 @@ from rechat_shared.events import (
     ConversationTitled,
     UserChanged,
 )
+from rechat_shared.text import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ class Ingest:
         conversation = self.conversation(event.conversation_id, event.user_id, "", at)
         if conversation is None or conversation.title_source == "user":
             return
-        title = " ".join(event.title.split())[:TITLE_LENGTH]
+        title = one_line(event.title, TITLE_LENGTH)
         if not title:
             return
         previous = conversation.title_at
