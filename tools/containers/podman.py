@@ -10,13 +10,38 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DEBIAN_PACKAGES = ("podman", "buildah", "runc", "debootstrap", "uidmap")
+# netavark and aardvark-dns are only "recommended" by Debian's podman, which the check installs
+# without recommends: without them no container gets a network.
+DEBIAN_PACKAGES = (
+    "podman",
+    "buildah",
+    "runc",
+    "debootstrap",
+    "uidmap",
+    "netavark",
+    "aardvark-dns",
+)
+
+
+def missing_packages() -> list[str]:
+    """The packages of DEBIAN_PACKAGES that dpkg does not have installed."""
+    return [name for name in DEBIAN_PACKAGES if not _installed(name)]
+
+
+def _installed(package: str) -> bool:
+    status = subprocess.run(
+        ["dpkg-query", "--show", "--showformat=${db:Status-Status}", package],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return status.stdout.strip() == "installed"
+
 
 # crun fails on this kind of VM; nofile/nproc ulimits high enough for RabbitMQ and MariaDB.
 CONTAINERS_CONF = """\
@@ -54,16 +79,14 @@ class Podman:
     @classmethod
     def ensure(cls) -> Podman:
         """Install podman from Debian when missing, and write the check's configuration."""
-        missing = [name for name in ("podman", "runc", "debootstrap") if not shutil.which(name)]
+        missing = missing_packages()
         if missing:
             if os.geteuid() != 0:
-                raise PodmanError(
-                    f"missing {missing}: apt-get install -y {' '.join(DEBIAN_PACKAGES)}"
-                )
+                raise PodmanError(f"missing {missing}: apt-get install -y {' '.join(missing)}")
             env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
             subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
             subprocess.run(
-                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *DEBIAN_PACKAGES],
+                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
                 check=True,
                 env=env,
             )
