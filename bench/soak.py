@@ -6,7 +6,16 @@ Starts a private redis-server (never the machine's 6379), a scratch MariaDB data
 history, the chat-gateway and two dify-workers as real processes and the Dify emulator, then
 keeps `--streams` turns in flight (each a new conversation answered at `--tps` tokens/s) for
 `--minutes`, and prints JSON: turns finished / failed / hung / wrong, turns per second, time to
-first token, and per process the first, last and largest RSS and fd count.
+first token, per process the first, last and largest RSS and fd count, and Dify's calls
+accounted for turn by turn (`dify`, below).
+
+Each turn's question carries a marker of its own, and the emulator's call log is read as the
+soak goes (numbered calls, `GET /_emulator/calls?after=n`), so every `POST /v1/chat-messages`
+is matched to the turn that caused it: `dify.calls_for_answered_turns` should equal the
+answered turns (`dify.answered_turns_called_twice` is a second generation, which a real Dify
+bills twice), `dify.calls_for_refused_turns` are turns the client was refused (a 503 when Redis
+went away between the request's publication and the answer's start) that a worker generated
+anyway, and `dify.other_routes` counts Dify's other calls (suggested questions, stops).
 
     uv run python bench/soak.py                       # 15 min, 100 streams
     uv run python bench/soak.py --minutes 2 --streams 100 --redis-restart-every 40
@@ -22,6 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +42,10 @@ from rechat_shared.testing.infra import MARIADB_ADMIN_URL, RABBITMQ_URL, delete_
 from rechat_shared.testing.private_infra import PrivateRedis
 
 SAMPLE_EVERY = 10.0
+CALLS_EVERY = 2.0
 SIGN_IN = asyncio.Lock()
+CHAT = ("POST", "/v1/chat-messages")
+MARKER = "soak-"
 
 
 @dataclass
@@ -45,6 +58,66 @@ class Tally:
     signed_in_again: int = 0
     wrong_text: int = 0
     ttft: list[float] = field(default_factory=list)
+    outcome: dict[str, str] = field(default_factory=dict)
+    """Each turn's marker → how its client saw it end (`answered`, or `refused <status>`)."""
+
+
+@dataclass
+class CallLedger:
+    """Dify's chat calls, read from the emulator's numbered log as the soak goes."""
+
+    per_marker: Counter[str] = field(default_factory=Counter)
+    unmarked: int = 0
+    last: int = 0
+    unseen: int = 0
+    """Calls the log dropped before they were read (it keeps the last 2000): should be 0."""
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def read(self, stack: ChatStack) -> None:
+        log = stack.emulator.control("GET", "/calls", params={"after": self.last})
+        for call in log["calls"]:
+            self.unseen += call["n"] - self.last - 1
+            self.last = call["n"]
+            if (call["method"], call["route"]) != CHAT:
+                continue
+            body = call.get("body")
+            query = body.get("query", "") if isinstance(body, dict) else ""
+            marker = query.rpartition(" ")[2]
+            if marker.startswith(MARKER):
+                self.per_marker[marker] += 1
+            else:
+                self.unmarked += 1
+        self.counts = log["counts"]
+
+    def summary(self, outcome: dict[str, str]) -> dict[str, Any]:
+        answered = [marker for marker, seen in outcome.items() if seen == "answered"]
+        refused = [marker for marker, seen in outcome.items() if seen != "answered"]
+        refused_called = Counter(
+            outcome[marker] for marker in refused if self.per_marker.get(marker, 0)
+        )
+        twice = [marker for marker in answered if self.per_marker.get(marker, 0) > 1]
+        return {
+            "chat_calls": sum(self.per_marker.values()) + self.unmarked,
+            "answered_turns": len(answered),
+            "calls_for_answered_turns": sum(self.per_marker.get(m, 0) for m in answered),
+            "answered_turns_never_called": sum(
+                1 for marker in answered if not self.per_marker.get(marker, 0)
+            ),
+            "answered_turns_called_twice": len(twice),
+            "refused_turns": len(refused),
+            "calls_for_refused_turns": sum(self.per_marker.get(m, 0) for m in refused),
+            "refused_turns_called_by_status": dict(refused_called),
+            "calls_for_unknown_turns": sum(
+                count for marker, count in self.per_marker.items() if marker not in outcome
+            )
+            + self.unmarked,
+            "calls_unseen": self.unseen,
+            "other_routes": {
+                route: count
+                for route, count in sorted(self.counts.items())
+                if route != " ".join(CHAT)
+            },
+        }
 
 
 @dataclass
@@ -94,7 +167,9 @@ async def _load(stack: ChatStack, query: str, expected: str, until: float, tally
     """One client: a turn after the other until the time is up."""
     while time.monotonic() < until:
         token = stack.token
-        turn = await stack.turn(query, within=180)
+        marker = f"{MARKER}{uuid.uuid4().hex}"
+        turn = await stack.turn(f"{query} {marker}", within=180)
+        tally.outcome[marker] = "answered" if turn.start else f"refused {turn.status or 'broken'}"
         if turn.status == 401:
             # an empty Redis forgot the session's state: sign in again (once for all the
             # clients, which share the account), as the SPA would
@@ -119,6 +194,13 @@ async def _load(stack: ChatStack, query: str, expected: str, until: float, tally
                 tally.ttft.append(turn.first_delta_at - turn.sent_at)
 
 
+async def _read_calls(stack: ChatStack, ledger: CallLedger, until: float) -> None:
+    """Keep up with the emulator's call log (it keeps the last 2000 calls only)."""
+    while time.monotonic() < until:
+        await asyncio.to_thread(ledger.read, stack)
+        await asyncio.sleep(CALLS_EVERY)
+
+
 async def _restart_redis(redis: PrivateRedis, every: float, until: float, log: list[float]) -> None:
     while time.monotonic() + every < until:
         await asyncio.sleep(every)
@@ -140,6 +222,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     expected = "".join(f"slow{index} " for index in range(50))
     prefix = f"soak{uuid.uuid4().hex[:6]}."
     tally, samples, restarts = Tally(), dict[str, Samples](), list[float]()
+    ledger = CallLedger()
     with tempfile.TemporaryDirectory(prefix="rechat-soak-") as tmp:
         directory = Path(tmp)
         (directory / "redis").mkdir()
@@ -158,13 +241,13 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             ):
                 started = time.monotonic()
                 until = started + args.minutes * 60
-                tasks = [_sample(stack, samples, until)]
+                tasks = [_sample(stack, samples, until), _read_calls(stack, ledger, until)]
                 tasks += [_load(stack, query, expected, until, tally) for _ in range(args.streams)]
                 if args.redis_restart_every:
                     tasks.append(_restart_redis(redis, args.redis_restart_every, until, restarts))
                 await asyncio.gather(*tasks)
                 elapsed = time.monotonic() - started
-                dify_calls = await stack.dify_calls()
+                await asyncio.to_thread(ledger.read, stack)  # every turn has ended
             await delete_rabbit_names(RABBITMQ_URL, prefix)
     turns = tally.finished + tally.failed + tally.hung + tally.wrong_text
     return {
@@ -182,8 +265,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             "signed_in_again": tally.signed_in_again,
             "per_second": round(turns / elapsed, 2),
         },
-        "dify_calls": dify_calls,
-        "dify_calls_beyond_accepted_turns": dify_calls - turns,
+        "dify": ledger.summary(tally.outcome),
         "ttft_seconds": {
             "p50": _percentile(tally.ttft, 0.5),
             "p99": _percentile(tally.ttft, 0.99),

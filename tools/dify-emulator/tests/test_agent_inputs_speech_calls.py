@@ -432,6 +432,11 @@ async def test_call_log_counts_each_route_and_keeps_the_bodies(
         "GET", "/calls", params={"key": key, "route": "/v1/conversations/{conversation_id}/name"}
     )
     assert len(renames["calls"]) == 1
+    # numbered: a reader polling with `after` sees each call once
+    numbers = [call["n"] for call in log["calls"]]
+    assert numbers == sorted(set(numbers))
+    later = emulator.control("GET", "/calls", params={"key": key, "after": numbers[2]})
+    assert [call["n"] for call in later["calls"]] == numbers[3:]
 
     emulator.control("DELETE", "/calls")
     assert emulator.control("GET", "/calls", params={"key": key}) == {"counts": {}, "calls": []}

@@ -78,13 +78,17 @@ async def add_script(request: Request, rule: ScriptRuleIn) -> dict[str, Any]:
 
 @router.get("/calls")
 async def calls(
-    request: Request, method: str | None = None, route: str | None = None, key: str | None = None
+    request: Request,
+    method: str | None = None,
+    route: str | None = None,
+    key: str | None = None,
+    after: int | None = None,
 ) -> dict[str, Any]:
     """Service API calls: ``counts`` per ``METHOD /route`` (every call since the last reset)
-    and ``calls``, the latest ones (method, route, path, query, key, status, JSON body),
-    filtered by ``method``, ``route`` (the template, e.g. ``/v1/conversations/{conversation_id}``)
-    and ``key``."""
-    return _state(request).calls.report(method=method, route=route, key=key)
+    and ``calls``, the latest ones (number ``n``, method, route, path, query, key, status, JSON
+    body), filtered by ``method``, ``route`` (the template, e.g.
+    ``/v1/conversations/{conversation_id}``), ``key`` and ``after`` (numbered above it)."""
+    return _state(request).calls.report(method=method, route=route, key=key, after=after)
 
 
 @router.delete("/calls", status_code=204)

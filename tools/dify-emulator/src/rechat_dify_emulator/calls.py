@@ -3,6 +3,8 @@
 Tests read it through the control API (``GET /_emulator/calls``) to show that an action reached
 Dify (a rename, a delete, a suggested-questions fetch) or that it did not (a turn refused at the
 gateway). Routes are counted by their template (``POST /v1/conversations/{conversation_id}/name``).
+Each call has a number ``n`` (1, 2, ... since the last reset), so a reader that polls with
+``after`` sees every call once, however many the log has dropped since (a long soak).
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class CallLog:
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
         self.entries: deque[dict[str, Any]] = deque(maxlen=KEPT)
+        self.total = 0
 
     def begin(self, scope: Scope, headers: dict[str, str]) -> Call:
         authorization = headers.get("authorization", "")
@@ -84,21 +87,31 @@ class CallLog:
         return Call(self, scope["method"], scope["path"], key)
 
     def add(self, entry: dict[str, Any]) -> None:
+        self.total += 1
+        entry["n"] = self.total
         self.counts[f"{entry['method']} {entry['route']}"] += 1
         self.entries.append(entry)
 
     def clear(self) -> None:
         self.counts.clear()
         self.entries.clear()
+        self.total = 0
 
     def report(
-        self, *, method: str | None = None, route: str | None = None, key: str | None = None
+        self,
+        *,
+        method: str | None = None,
+        route: str | None = None,
+        key: str | None = None,
+        after: int | None = None,
     ) -> dict[str, Any]:
-        """``{counts, calls}``; ``calls`` only those matching every filter given."""
+        """``{counts, calls}``; ``calls`` only those matching every filter given (``after``:
+        numbered above it)."""
         calls = [
             entry
             for entry in self.entries
-            if (method is None or entry["method"] == method.upper())
+            if (after is None or entry["n"] > after)
+            and (method is None or entry["method"] == method.upper())
             and (route is None or entry["route"] == route)
             and (key is None or entry["key"] == key)
         ]
