@@ -31,8 +31,13 @@ from rechat_shared.events import ChatFeedback, ChatRequested, StreamEvent, new_i
 from rechat_shared.redis import dify_user_id
 from rechat_shared.security import Principal
 from rechat_shared.streams import StreamHub, StreamSubscription
+from rechat_shared.streams.outage import TRANSIENT, wait_for_redis
 
 logger = logging.getLogger(__name__)
+
+LAST_ANSWER_PATIENCE_SECONDS = 60.0
+_BACKGROUND: set[asyncio.Task[None]] = set()
+"""Notes written after a turn was accepted (a reference keeps each task alive)."""
 
 
 def start_event(record: MessageRecord) -> StreamEvent:
@@ -211,9 +216,24 @@ class ChatService:
             await resources.aclose()
             await self._forget(record, new_conversation)
             raise
-        await self.records.set_last_answer(record.conversation_id, record.message_id)
+        # published: a worker generates the answer now, so the turn is no longer refused (a
+        # 503 here had the client ask again while Dify answered, and billed, the first); the
+        # note for regenerate waits for Redis in the background should it be away this moment
+        remember = asyncio.create_task(self._remember_last_answer(record))
+        _BACKGROUND.add(remember)
+        remember.add_done_callback(_BACKGROUND.discard)
         body = sse_body([start_event(record)], subscription, self.ticker)
         return EventStreamResponse(body, resources)
+
+    async def _remember_last_answer(self, record: MessageRecord) -> None:
+        try:
+            await wait_for_redis(
+                lambda: self.records.set_last_answer(record.conversation_id, record.message_id),
+                patience=LAST_ANSWER_PATIENCE_SECONDS,
+                what=f"noting the last answer of {record.conversation_id}",
+            )
+        except TRANSIENT as exc:
+            logger.warning("last answer of %s not noted: %r", record.conversation_id, exc)
 
     async def _forget(self, record: MessageRecord, new_conversation: bool) -> None:
         """Undo a refused turn. Each step stands alone: one failing must neither skip the
