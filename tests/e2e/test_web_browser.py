@@ -82,9 +82,22 @@ def test_the_browser_journey_passes_against_the_running_stack(stack: RunningRech
     assert result.returncode == 0, f"{output}\n--- stack log ---\n{stack.log_tail(80)}"
     assert any((WEB / "artifacts").glob("*.png")), "the journey saved no screenshots"
     assert any((WEB / "artifacts" / "screens").glob("*-light.png")), "no Open WebUI screens taken"
-    if shutil.which("convert"):  # the side-by-side pictures, when ImageMagick is there
+    if _imagemagick():  # the side-by-side pictures, when ImageMagick is there
         subprocess.run(
             [sys.executable, str(ROOT / "tools" / "screens" / "compare.py")],
             check=True,
             timeout=300,
         )
+
+
+def _imagemagick() -> bool:
+    """ImageMagick's `convert` is installed: a `convert` on PATH may be something else (a
+    stand-in that only turns a PNG into PPM, as on a fresh sandbox), which compare.py cannot
+    use; the pictures are a by-product, never a reason for the journey to fail."""
+    convert = shutil.which("convert")
+    if convert is None:
+        return False
+    version = subprocess.run(
+        [convert, "-version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    return version.returncode == 0 and "ImageMagick" in version.stdout
