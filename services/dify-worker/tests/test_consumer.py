@@ -21,6 +21,7 @@ from rechat_shared.events import (
     StreamEvent,
     new_id,
 )
+from rechat_shared.redis import dify_user_id
 from rechat_shared.testing.emulator import RunningEmulator
 from rechat_shared.testing.polling import eventually
 from rechat_worker.consumer import RequestConsumer
@@ -55,7 +56,7 @@ def _request(
             api_key_encrypted=context.box.encrypt(emulator.keys[mode]),
             mode=mode,
         ),
-        dify_user="rechat-user-1",
+        dify_user=dify_user_id("user-1"),
         new_conversation=True,
     )
 

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from rechat_shared.bus import create_bus
 from rechat_shared.crypto import SecretBox
 from rechat_shared.events import ChatRequested, DifyTarget, StreamEvent, new_id
+from rechat_shared.redis import dify_user_id
 from rechat_shared.streams import create_stream_hub
 from rechat_shared.testing.emulator import RunningEmulator
 from rechat_worker.config import WorkerSettings
@@ -44,7 +45,7 @@ async def test_shutdown_hands_back_an_unfinished_answer_that_another_worker_rest
             api_key_encrypted=SecretBox(SECRET).encrypt(dify_emulator.keys["chat"]),
             mode="chat",
         ),
-        dify_user="rechat-u",
+        dify_user=dify_user_id("u"),
     )
     seen: list[StreamEvent] = []
     async with hub.attach(request.message_id, None) as events:

@@ -8,6 +8,7 @@ import uuid
 
 from rechat_shared.bus import REQUESTS_QUEUE, Delivery, create_bus
 from rechat_shared.events import ChatRequested, DifyTarget
+from rechat_shared.redis import dify_user_id
 from rechat_worker.scheduling import FairSlots, fair
 
 
@@ -20,7 +21,7 @@ def request(user_id: str) -> ChatRequested:
         message_id=uuid.uuid4().hex,
         query="q",
         dify=DifyTarget(base_url="http://dify.invalid/v1", api_key_encrypted="x", mode="chat"),
-        dify_user=f"rechat-{user_id}",
+        dify_user=dify_user_id(user_id),
     )
 
 
