@@ -8,6 +8,7 @@ the key by hand, the reader would miss what the writer wrote.
 from __future__ import annotations
 
 import ast
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -19,12 +20,14 @@ from redis.asyncio import Redis
 
 from rechat_auth.users.revocation import UserStateStore
 from rechat_gateway.chat.redis_repository import Records, TurnGate
+from rechat_history.conversations.mirror import DifyMirror
+from rechat_history.models import Conversation
 from rechat_shared.bus import Delivery, create_bus
 from rechat_shared.crypto import SecretBox
 from rechat_shared.dify import DifyClient
 from rechat_shared.errors import Conflict, Forbidden, Unauthorized
 from rechat_shared.events import ChatRequested, DifyTarget, new_id
-from rechat_shared.redis import Keys, create_redis
+from rechat_shared.redis import Keys, create_redis, dify_user_id
 from rechat_shared.security import TokenVerifier
 from rechat_shared.settings import JWTVerifySettings
 from rechat_shared.streams import create_stream_hub
@@ -99,7 +102,7 @@ async def test_dify_ids_the_worker_writes_are_the_ones_the_gateway_reads(
             api_key_encrypted=worker.box.encrypt(dify_emulator.keys["chat"]),
             mode="chat",
         ),
-        dify_user="rechat-user-1",
+        dify_user=dify_user_id("user-1"),
         new_conversation=True,
     )
     delivery = Delivery(
@@ -160,6 +163,56 @@ async def test_the_user_state_auth_writes_is_the_one_every_verifier_reads(
     await store.set_disabled("user-1", True)
     with pytest.raises(Forbidden):
         await verifier._check_not_revoked("user-1", time.time() + 1)
+
+
+async def test_the_tombstone_history_writes_is_the_one_the_gateway_and_the_worker_read(
+    worker: WorkerContext,
+    redis: Redis,
+    redis_prefix: str,
+    dify_emulator: RunningEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tombstone_key = respell(monkeypatch, "conversation_deleted")
+    conversation_id = new_id()
+    mirror = DifyMirror(redis, Keys(redis_prefix), worker.bus)
+    await mirror.mark_deleted([Conversation(id=conversation_id)])  # history, on a delete
+    assert await redis.exists(tombstone_key(Keys(redis_prefix), conversation_id))
+    records = Records(redis, Keys(redis_prefix), ttl=60)
+    assert await records.deleted(conversation_id)  # the gateway refuses new turns on it
+    request = ChatRequested(  # a turn the gateway accepted just before the delete
+        user_id="user-1",
+        app_id="app-1",
+        conversation_id=conversation_id,
+        user_message_id=new_id(),
+        message_id=new_id(),
+        query="hello again",
+        dify=DifyTarget(
+            base_url=dify_emulator.base_url,
+            api_key_encrypted=worker.box.encrypt(dify_emulator.keys["chat"]),
+            mode="chat",
+        ),
+        dify_user=dify_user_id("user-1"),
+        new_conversation=False,
+        dify_conversation_id=new_id(),
+    )
+    delivery = Delivery(
+        event=request,
+        routing_key="chat.requested",
+        message_id=request.event_id,
+        trace_id=None,
+        redelivered=False,
+        delivery_count=0,
+    )
+    async with worker.hub.attach(request.message_id, None) as events:
+        await RequestConsumer(worker)(delivery)  # the worker reads it before calling Dify
+        async with asyncio.timeout(30):
+            terminal = None
+            async for event in events:
+                if event.is_terminal:
+                    terminal = event
+                    break
+    assert terminal is not None
+    assert (terminal.event, terminal.data["code"]) == ("error", "conversation_not_found")
 
 
 def _builds_dify_user_by_hand(path: Path) -> list[int]:
