@@ -38,6 +38,7 @@ from rechat_shared.testing.processes import ServiceProcess
 AUTH_TABLES = [
     "user_group_members",
     "user_groups",
+    "user_avatars",
     "user_preferences",
     "refresh_tokens",
     "users",

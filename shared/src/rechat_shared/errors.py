@@ -137,6 +137,16 @@ class FileRejected(BadRequest):
     default_detail = "Dify refused the file"
 
 
+class AvatarRejected(BadRequest):
+    code = "avatar_rejected"
+    default_detail = "The picture must be a PNG, JPEG, GIF or WebP image"
+
+
+class ImportRejected(BadRequest):
+    code = "import_rejected"
+    default_detail = "The file is not an Open WebUI or ReChat chat export"
+
+
 class SpeechRejected(BadRequest):
     code = "speech_rejected"
     default_detail = "Dify refused the speech request (is the app's voice feature on?)"

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from rechat_auth.admin.endpoints import router as admin_router
 from rechat_auth.admin.repository import AuthSettingsRepository
+from rechat_auth.avatars.endpoints import router as avatars_router
 from rechat_auth.config import Settings
 from rechat_auth.dependencies import UnitOfWork
 from rechat_auth.groups.endpoints import router as groups_router
@@ -137,7 +138,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The auth service as an ASGI app (settings from the environment unless given)."""
     app = create_service_app("auth", title="ReChat auth", lifespan=lifespan)
     app.state.settings = settings = settings or Settings()
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/api/auth/me/avatar": settings.avatar_max_bytes},
+    )
     app.add_exception_handler(RedisError, _unavailable)
     app.add_exception_handler(OperationalError, _unavailable)
     routers = (
@@ -147,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keys_router,
         admin_router,
         groups_router,
+        avatars_router,
     )
     for router in routers:
         app.include_router(router)

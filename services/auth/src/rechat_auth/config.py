@@ -31,6 +31,8 @@ class Settings(DatabaseSettings, RabbitSettings, JWTVerifySettings):
     migrate_on_start: bool = Field(default=True, validation_alias="AUTH_MIGRATE_ON_START")
     # the largest request body taken (credentials and names: a few hundred bytes)
     max_body_bytes: int = Field(default=65_536, ge=1, validation_alias="AUTH_MAX_BODY_BYTES")
+    # the largest profile picture taken (the SPA sends a 256 px square, far below this)
+    avatar_max_bytes: int = Field(default=1_048_576, ge=1, validation_alias="AUTH_AVATAR_MAX_BYTES")
     # how often the outbox relay retries events the broker could not take at once
     outbox_interval_seconds: float = Field(
         default=5.0, validation_alias="AUTH_OUTBOX_INTERVAL_SECONDS"

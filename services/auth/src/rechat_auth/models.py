@@ -15,6 +15,8 @@ from rechat_shared.db import UTCDateTime, naming_metadata, utcnow
 from rechat_shared.security import Role
 
 DefaultRole = Literal["user", "pending"]
+AVATAR_PATH = "/api/auth/avatars"
+"""Where pictures are served; the id in the path is 128 random bits, new with every upload."""
 
 
 def new_id() -> str:
@@ -42,6 +44,12 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    avatar_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The current picture's `user_avatars.id` (a new one per upload), or none: initials."""
+
+    @property
+    def avatar_url(self) -> str | None:
+        return f"{AVATAR_PATH}/{self.avatar_id}" if self.avatar_id else None
 
 
 class RefreshToken(Base):
@@ -71,6 +79,21 @@ class UserPreferences(Base):
     )
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserAvatar(Base):
+    """A profile picture, checked to be a PNG, JPEG, GIF or WebP image of bounded size."""
+
+    __tablename__ = "user_avatars"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[str] = mapped_column(Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb"))
+    """The picture in base64 (aiomysql cannot send bytes parameters with today's PyMySQL)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Group(Base):

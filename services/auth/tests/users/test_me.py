@@ -20,6 +20,7 @@ async def test_read_me(client: httpx.AsyncClient, member: Account) -> None:
         "active",
         "created_at",
         "last_login_at",
+        "avatar_url",
     }
     assert response.json()["email"] == member.email
 

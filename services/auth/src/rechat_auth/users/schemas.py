@@ -80,6 +80,8 @@ class User(BaseModel):
     active: bool
     created_at: datetime
     last_login_at: datetime | None
+    avatar_url: str | None = None
+    """The profile picture (`/api/auth/avatars/{id}`), or none: show the initials."""
 
 
 class AdminContact(BaseModel):

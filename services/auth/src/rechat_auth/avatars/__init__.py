@@ -1,0 +1,1 @@
+"""Profile pictures: upload, remove, and serve them (the SPA shows initials without one)."""
