@@ -94,7 +94,11 @@ def create_app(settings: Settings | None = None, *, key_source: KeySource | None
 
     app = create_service_app("history", title="ReChat history", lifespan=lifespan)
     app.state.settings = settings
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/api/conversations/import": settings.max_import_bytes},
+    )
     app.include_router(conversations_router)
     app.include_router(messages_router)
     app.include_router(folders_router)

@@ -23,6 +23,10 @@ class Settings(DatabaseSettings, RabbitSettings, JWTVerifySettings):
     migrate_on_start: bool = Field(default=True, validation_alias="HISTORY_MIGRATE_ON_START")
     # the largest request body taken (renames, folders, shares: small JSON)
     max_body_bytes: int = Field(default=1_048_576, ge=1, validation_alias="HISTORY_MAX_BODY_BYTES")
+    # the largest chat export file taken by POST /api/conversations/import
+    max_import_bytes: int = Field(
+        default=20_971_520, ge=1, validation_alias="HISTORY_MAX_IMPORT_BYTES"
+    )
     consume_events: bool = Field(default=True, validation_alias="HISTORY_CONSUME_EVENTS")
     """Off runs the API alone (a second replica for reads, or tests of the API only)."""
     batch_size: int = Field(default=500, ge=1, le=1000, validation_alias="HISTORY_BATCH_SIZE")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, status
 from fastapi.responses import Response
 
-from rechat_history.conversations import clone, export, service
+from rechat_history.conversations import clone, export, imports, service
 from rechat_history.conversations.dependencies import OwnedConversation
 from rechat_history.conversations.mirror import MirrorDep, renamed
 from rechat_history.conversations.schemas import (
@@ -89,6 +89,35 @@ async def delete_all(
     """Delete every one of my conversations (the body must say `confirm: true`); Dify's too."""
     events = await service.delete_all(session, principal.user_id, mirror, confirm=body.confirm)
     background.add_task(mirror.announce, events)
+
+
+IMPORT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "An Open WebUI export (a list of chats) or a ReChat export, as it is",
+        "content": {"application/json": {"schema": {}}},
+    }
+}
+
+
+@router.post(
+    "/import",
+    response_model=imports.ImportResult,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=IMPORT_BODY,
+    responses=error_responses(413),
+)
+async def import_conversations(
+    request: Request,
+    principal: ActiveUser,
+    session: SessionDep,
+    app_id: Annotated[str, Query(min_length=1, max_length=64)],
+) -> imports.ImportResult:
+    """Import chats from an Open WebUI or ReChat export file as past turns; their follow-ups
+    go to `app_id` as a new Dify conversation. 400 `import_rejected` says what is wrong with a
+    file that is not one; 413 past HISTORY_MAX_IMPORT_BYTES."""
+    chats = imports.parse(await request.body())
+    return await imports.store(session, principal.user_id, app_id, chats)
 
 
 @router.get("/export", response_class=Response, responses=JSON_FILE)
