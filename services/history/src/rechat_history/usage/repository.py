@@ -45,6 +45,18 @@ async def by_user_and_app(
     return [_row(row._mapping) for row in await session.execute(query)]
 
 
+async def by_day_user_and_app(
+    session: AsyncSession, start: date, end: date, user_id: str | None = None
+) -> Sequence[dict[str, Any]]:
+    """Sums per day, user, app and currency (the series fold the days into their buckets)."""
+    keys = (UsageRecord.day, UsageRecord.user_id, UsageRecord.app_id, UsageRecord.currency)
+    query = select(*keys, *_SUMS).where(UsageRecord.day.between(start, end))
+    if user_id is not None:
+        query = query.where(UsageRecord.user_id == user_id)
+    query = query.group_by(*keys).order_by(*keys)
+    return [_row(row._mapping) for row in await session.execute(query)]
+
+
 def _row(mapping: Any) -> dict[str, Any]:
     row = dict(mapping)
     for name in ("messages", "prompt_tokens", "completion_tokens", "total_tokens"):
