@@ -182,6 +182,26 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/api/auth/avatars/{avatar_id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Read Avatar
+     * @description A profile picture by the id in a user's `avatar_url` (no sign-in: an `<img>` sends none).
+     */
+    get: operations['read_avatar_api_auth_avatars__avatar_id__get']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/api/auth/config': {
     parameters: {
       query?: never
@@ -281,6 +301,31 @@ export interface paths {
     put?: never
     post?: never
     delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/auth/me/avatar': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    /**
+     * Set My Avatar
+     * @description Set my profile picture; what the bytes are decides, not the Content-Type (400
+     *     `avatar_rejected` for anything but PNG, JPEG, GIF or WebP; 413 past the size limit).
+     */
+    put: operations['set_my_avatar_api_auth_me_avatar_put']
+    post?: never
+    /**
+     * Remove My Avatar
+     * @description Remove my profile picture (my initials show instead).
+     */
+    delete: operations['remove_my_avatar_api_auth_me_avatar_delete']
     options?: never
     head?: never
     patch?: never
@@ -669,6 +714,8 @@ export interface components {
     User: {
       /** Active */
       active: boolean
+      /** Avatar Url */
+      avatar_url?: string | null
       /**
        * Created At
        * Format: date-time
@@ -1745,6 +1792,67 @@ export interface operations {
       }
     }
   }
+  read_avatar_api_auth_avatars__avatar_id__get: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        avatar_id: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description The picture */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'image/gif': unknown
+          'image/jpeg': unknown
+          'image/png': unknown
+          'image/webp': unknown
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
   config_api_auth_config_get: {
     parameters: {
       query?: never
@@ -2096,6 +2204,135 @@ export interface operations {
       }
       /** @description Not found */
       404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  set_my_avatar_api_auth_me_avatar_put: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** @description The picture's bytes (PNG, JPEG, GIF or WebP), not a form */
+    requestBody: {
+      content: {
+        'image/gif': string
+        'image/jpeg': string
+        'image/png': string
+        'image/webp': string
+      }
+    }
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['User']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  remove_my_avatar_api_auth_me_avatar_delete: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['User']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
         headers: {
           [name: string]: unknown
         }

@@ -22,6 +22,46 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/api/admin/usage/export': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Admin Usage Csv
+     * @description The series as a CSV file (administrators).
+     */
+    get: operations['admin_usage_csv_api_admin_usage_export_get']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/admin/usage/series': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * Admin Usage Series
+     * @description Everyone's tokens and cost per day, week or month, user and app (administrators).
+     */
+    get: operations['admin_usage_series_api_admin_usage_series_get']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/api/conversations': {
     parameters: {
       query?: never
@@ -195,6 +235,28 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/api/conversations/import': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * Import Conversations
+     * @description Import chats from an Open WebUI or ReChat export file as past turns; their follow-ups
+     *     go to `app_id` as a new Dify conversation. 400 `import_rejected` says what is wrong with a
+     *     file that is not one; 413 past HISTORY_MAX_IMPORT_BYTES.
+     */
+    post: operations['import_conversations_api_conversations_import_post']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/api/folders': {
     parameters: {
       query?: never
@@ -255,6 +317,26 @@ export interface paths {
      * @description My tokens and cost by day and app (`from`/`to` are inclusive UTC dates).
      */
     get: operations['my_usage_api_me_usage_get']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/api/me/usage/series': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * My Usage Series
+     * @description My tokens and cost per day, week or month and app (Settings > Usage's chart).
+     */
+    get: operations['my_usage_series_api_me_usage_series_get']
     put?: never
     post?: never
     delete?: never
@@ -464,6 +546,13 @@ export interface components {
       /** Name */
       name: string
     }
+    /** ImportResult */
+    ImportResult: {
+      /** Conversations */
+      conversations: components['schemas']['Conversation'][]
+      /** Imported */
+      imported: number
+    }
     /** Message */
     Message: {
       /** Citations */
@@ -641,6 +730,33 @@ export interface components {
           }[]
         | null
     }
+    /**
+     * UsagePoint
+     * @description One user's use of one app in one bucket of time.
+     */
+    UsagePoint: {
+      /** App Id */
+      app_id: string
+      /** Completion Tokens */
+      completion_tokens: number
+      /** Currency */
+      currency: string
+      /** Messages */
+      messages: number
+      /**
+       * Period
+       * Format: date
+       */
+      period: string
+      /** Prompt Tokens */
+      prompt_tokens: number
+      /** Total Price */
+      total_price: string
+      /** Total Tokens */
+      total_tokens: number
+      /** User Id */
+      user_id: string
+    }
     /** UsageReport */
     UsageReport: {
       /**
@@ -676,6 +792,26 @@ export interface components {
       total_tokens: number
       /** User Id */
       user_id?: string | null
+    }
+    /** UsageSeries */
+    UsageSeries: {
+      /**
+       * Bucket
+       * @enum {string}
+       */
+      bucket: 'day' | 'week' | 'month'
+      /**
+       * End
+       * Format: date
+       */
+      end: string
+      /** Items */
+      items: components['schemas']['UsagePoint'][]
+      /**
+       * Start
+       * Format: date
+       */
+      start: string
     }
     /**
      * ValidationErrorBody
@@ -725,6 +861,144 @@ export interface operations {
         }
         content: {
           'application/json': components['schemas']['UsageReport']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  admin_usage_csv_api_admin_usage_export_get: {
+    parameters: {
+      query?: {
+        bucket?: 'day' | 'week' | 'month'
+        from?: string | null
+        to?: string | null
+      }
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description A CSV file */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'text/csv': unknown
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  admin_usage_series_api_admin_usage_series_get: {
+    parameters: {
+      query?: {
+        bucket?: 'day' | 'week' | 'month'
+        from?: string | null
+        to?: string | null
+      }
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['UsageSeries']
         }
       }
       /** @description Malformed request */
@@ -1619,6 +1893,96 @@ export interface operations {
       }
     }
   }
+  import_conversations_api_conversations_import_post: {
+    parameters: {
+      query: {
+        app_id: string
+      }
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** @description An Open WebUI export (a list of chats) or a ReChat export, as it is */
+    requestBody: {
+      content: {
+        'application/json': unknown
+      }
+    }
+    responses: {
+      /** @description Successful Response */
+      201: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ImportResult']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not found */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
   list_folders_api_folders_get: {
     parameters: {
       query?: never
@@ -1973,6 +2337,75 @@ export interface operations {
         }
         content: {
           'application/json': components['schemas']['UsageReport']
+        }
+      }
+      /** @description Malformed request */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Not authenticated, or invalid credentials or token */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ValidationErrorBody']
+        }
+      }
+      /** @description A dependency is unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['ErrorBody']
+        }
+      }
+    }
+  }
+  my_usage_series_api_me_usage_series_get: {
+    parameters: {
+      query?: {
+        bucket?: 'day' | 'week' | 'month'
+        from?: string | null
+        to?: string | null
+      }
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['UsageSeries']
         }
       }
       /** @description Malformed request */
