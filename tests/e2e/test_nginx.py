@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -34,7 +33,7 @@ from rechat_shared.testing.infra import (
     delete_rabbit_names,
     delete_redis_prefix,
 )
-from rechat_shared.testing.processes import free_port
+from rechat_shared.testing.processes import answers_200, free_port, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "nginx" / "rechat.conf.template"
@@ -141,15 +140,13 @@ def nginx_url(
     nginx = subprocess.Popen([NGINX, "-c", str(config)], stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{listen}"
     try:
-        deadline = time.monotonic() + 300  # nginx starts at once; a busy machine is slow
-        while True:
-            assert nginx.poll() is None, nginx.stderr.read() if nginx.stderr else ""
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "nginx did not answer"
-                time.sleep(0.1)
+        # ready when it answers through to the gateway; the wait follows the process
+        def stderr() -> str:  # readable without blocking once nginx has exited
+            if nginx.poll() is None or nginx.stderr is None:
+                return ""
+            return nginx.stderr.read().decode(errors="replace")
+
+        wait_until_ready(nginx, answers_200(url + "/healthz"), name="nginx", log_tail=stderr)
         yield url
     finally:
         nginx.terminate()
