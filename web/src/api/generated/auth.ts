@@ -316,8 +316,7 @@ export interface paths {
     get?: never
     /**
      * Set My Avatar
-     * @description Set my profile picture; what the bytes are decides, not the Content-Type (400
-     *     `avatar_rejected` for anything but PNG, JPEG, GIF or WebP; 413 past the size limit).
+     * @description Set my profile picture: PNG, JPEG, GIF or WebP by its bytes, not its Content-Type.
      */
     put: operations['set_my_avatar_api_auth_me_avatar_put']
     post?: never

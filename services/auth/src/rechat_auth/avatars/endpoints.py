@@ -48,8 +48,8 @@ PICTURE_HEADERS = {
     responses=error_responses(400, 401, 403, 413),
 )
 async def set_my_avatar(request: Request, principal: ActiveUser, work: UnitOfWorkDep) -> User:
-    """Set my profile picture; what the bytes are decides, not the Content-Type (400
-    `avatar_rejected` for anything but PNG, JPEG, GIF or WebP; 413 past the size limit)."""
+    """Set my profile picture: PNG, JPEG, GIF or WebP by its bytes, not its Content-Type."""
+    # 400 avatar_rejected for any other bytes; 413 past AUTH_AVATAR_MAX_BYTES.
     data = await request.body()
     return User.model_validate(await AvatarService(work).set(principal, data))
 
