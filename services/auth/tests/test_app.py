@@ -52,7 +52,9 @@ def test_every_public_route_is_documented(settings: Settings) -> None:
         success = {code: answer for code, answer in operation["responses"].items() if code < "300"}
         assert success, name
         for code, answer in success.items():
-            assert code == "204" or any("schema" in body for body in answer["content"].values()), name
+            json_body = answer.get("content", {}).get("application/json")
+            # a JSON answer has its schema; a picture (the avatar) is bytes of its own type
+            assert code == "204" or json_body is None or "schema" in json_body, name
 
 
 def test_decoy_hash_matches_the_service_parameters() -> None:
